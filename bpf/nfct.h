@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Types shared by the BPF programs (nfct.bpf.c) and the exporter. Fixed-width types
+ * only: both compilers must lay these out identically.
+ */
+#ifndef NFCT_SHARED_H
+#define NFCT_SHARED_H
+
+#ifndef NFCT_VMLINUX_H /* userspace: the BPF side has these from vmlinux.h */
+#include <linux/types.h>
+#endif
+
+/*
+ * Probe index space (the `probe` byte of a key):
+ *   0..9   netfilter hooks: (pf == IPv6 ? 5 : 0) + hooknum, derived in BPF from the
+ *          hook state, so one program serves every nf probe;
+ *   10..   tracepoints: 10 + the BPF cookie of the link (set by the exporter).
+ */
+#define NFCT_NF_PROBES 10
+#define NFCT_TP_PROBE_BASE 10
+#define NFCT_MAX_PROBES 64
+
+/* `state` byte of a key: the kernel's ctinfo (0..4, 7), or NFCT_STATE_NO_CT. */
+#define NFCT_CTINFO_MASK 7UL
+#define NFCT_STATE_UNTRACKED 7
+#define NFCT_STATE_NO_CT 8
+
+#define NFCT_STATUS_BITS 16
+
+struct nfct_key {
+	__u32 netns;    /* inode number of the packet's network namespace */
+	__u16 zone;     /* nf_conn zone id, 0 without a connection */
+	__u8 zone_dir;  /* nf_conn zone direction bits, 0 without a connection */
+	__u8 probe;     /* see the index space above */
+	__u8 state;     /* ctinfo or NFCT_STATE_NO_CT */
+	__u8 pad[3];    /* always zero: part of the hashed key */
+};
+
+/*
+ * One value per key and CPU. The status bit counters live in the same value so that a
+ * packet costs one hash lookup; userspace sums them over zones for the per-bit metric.
+ */
+struct nfct_value {
+	__u64 packets;
+	__u64 bytes;
+	__u64 status[NFCT_STATUS_BITS];
+};
+
+/* Packets that found the counter map full: per probe, per CPU. */
+struct nfct_overflow {
+	__u64 packets;
+	__u64 bytes;
+};
+
+#endif /* NFCT_SHARED_H */

@@ -1,0 +1,55 @@
+// The YAML configuration: defaults, parsing and validation.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "error.h"
+#include "probe.h"
+
+namespace nfct {
+
+inline constexpr std::string_view kDefaultListenAddress = "0.0.0.0:9747";
+
+// Which network namespaces get netfilter hooks: all of them, or the listed ones
+// (a name in /run/netns, or a path when the entry contains a '/').
+struct NetnsSelection {
+  bool all = true;
+  std::vector<std::string> entries;
+};
+
+struct Config {
+  std::vector<Probe> probes = default_probes();
+  NetnsSelection netns;
+  std::chrono::milliseconds netns_rescan_interval{5000};
+  uint32_t max_entries = 65536;  // maps.max_entries: counter map entries
+  std::string listen_address{kDefaultListenAddress};
+  std::string telemetry_path = "/metrics";
+  std::string log_level = "info";
+  struct Events {
+    uint32_t sample_rate = 0;  // 1 in N tracked packets; 0 = off
+  } events;
+};
+
+// A configuration error: `what()` names the file, line and column and what was expected.
+class ConfigError : public FatalError {
+ public:
+  using FatalError::FatalError;
+};
+
+// Parses YAML text; `source` names it in error messages. Throws ConfigError.
+Config parse_config(std::string_view yaml, const std::string& source);
+// Reads and parses a file. Throws ConfigError.
+Config load_config_file(const std::string& path);
+
+// "5s", "500ms", "2m", "1h". nullopt-like Error on anything else.
+Expected<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+// Validators shared by the config file and the command line.
+Expected<std::string> validate_log_level(std::string_view level);
+Expected<std::string> validate_telemetry_path(std::string_view path);
+
+}  // namespace nfct

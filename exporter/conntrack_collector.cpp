@@ -1,0 +1,50 @@
+#include "conntrack_collector.h"
+
+#include <chrono>
+
+#include "counter_aggregate.h"
+#include "log.h"
+#include "metric_families.h"
+
+namespace nfct {
+
+ConntrackCollector::ConntrackCollector(const CounterReader& reader, const ProbeManager& manager,
+                                       uint32_t max_entries)
+    : reader_(reader), manager_(manager), max_entries_(max_entries) {}
+
+std::vector<prometheus::MetricFamily> ConntrackCollector::Collect() const {
+  std::vector<prometheus::MetricFamily> out;
+  try {
+    const auto t0 = std::chrono::steady_clock::now();
+    SelfStats self;
+    self.manager = manager_.status();
+    self.names = manager_.probe_names();
+    self.map_max_entries = max_entries_;
+    bool failed = false;
+    auto entries = reader_.read_counters();
+    if (entries) {
+      self.map_entries = entries->size();
+      out = counter_families(aggregate(*entries), self.names);
+    } else {
+      failed = true;
+      spdlog::warn("scrape: {}", entries.error());
+    }
+    auto overflow = reader_.read_overflow();
+    if (overflow) {
+      self.overflow = std::move(*overflow);
+    } else {
+      failed = true;
+      spdlog::warn("scrape: {}", overflow.error());
+    }
+    if (failed) scrape_errors_++;
+    self.scrape_errors = scrape_errors_.load();
+    self.collect_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    for (auto& f : self_families(self)) out.push_back(std::move(f));
+  } catch (const std::exception& e) {
+    scrape_errors_++;
+    spdlog::warn("scrape failed: {}", e.what());
+  }
+  return out;
+}
+
+}  // namespace nfct

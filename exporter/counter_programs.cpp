@@ -1,0 +1,69 @@
+#include "counter_programs.h"
+
+#include <bpf/libbpf.h>
+
+#include <cstring>
+
+#include "bpf_links.h"
+#include "error.h"
+#include "log.h"
+#include "nfct.skel.h"
+
+namespace nfct {
+namespace {
+
+std::string errstr(int err) { return std::strerror(err < 0 ? -err : err); }
+
+// Returns the loaded skeleton, or nullptr with `err` set to the negative errno.
+nfct_bpf* open_and_load(const ProgramOptions& opts, bool with_tp, int& err) {
+  nfct_bpf* skel = nfct_bpf__open();
+  if (!skel) {
+    err = -errno;
+    return nullptr;
+  }
+  // libbpf 1.1 cannot guess a type for SEC("netfilter"): set it by hand.
+  bpf_program__set_type(skel->progs.nfct_nf, static_cast<bpf_prog_type>(kBpfProgTypeNetfilter));
+  bpf_program__set_expected_attach_type(skel->progs.nfct_nf,
+                                        static_cast<bpf_attach_type>(kBpfAttachNetfilter));
+  bpf_program__set_autoload(skel->progs.nfct_tp, with_tp);
+  bpf_map__set_max_entries(skel->maps.counters, opts.max_entries);
+  err = nfct_bpf__load(skel);
+  if (err) {
+    nfct_bpf__destroy(skel);
+    return nullptr;
+  }
+  return skel;
+}
+
+}  // namespace
+
+void CounterPrograms::Deleter::operator()(nfct_bpf* s) const { nfct_bpf__destroy(s); }
+
+CounterPrograms::CounterPrograms(const ProgramOptions& opts) : max_entries_(opts.max_entries) {
+  int err = 0;
+  nfct_bpf* skel = open_and_load(opts, opts.want_tracepoints, err);
+  if (!skel && opts.want_tracepoints) {
+    tp_error_ = "the tracepoint program does not load on this kernel (" + errstr(err) +
+                "; raw tracepoint BPF cookies need Linux 6.10)";
+    spdlog::warn("{}; going on with netfilter probes only", tp_error_);
+    skel = open_and_load(opts, false, err);
+  }
+  if (!skel) {
+    throw FatalError("cannot load the BPF programs: " + errstr(err) +
+                     " (needs root or CAP_BPF+CAP_NET_ADMIN+CAP_PERFMON, kernel BTF and "
+                     "BPF netfilter links, Linux 6.4 or later)");
+  }
+  if (!opts.want_tracepoints) tp_error_ = "not loaded";
+  skel_.reset(skel);
+}
+
+CounterPrograms::~CounterPrograms() = default;
+
+int CounterPrograms::nf_prog_fd() const { return bpf_program__fd(skel_->progs.nfct_nf); }
+int CounterPrograms::tp_prog_fd() const {
+  return bpf_program__autoload(skel_->progs.nfct_tp) ? bpf_program__fd(skel_->progs.nfct_tp) : -1;
+}
+int CounterPrograms::counters_fd() const { return bpf_map__fd(skel_->maps.counters); }
+int CounterPrograms::overflow_fd() const { return bpf_map__fd(skel_->maps.overflow); }
+
+}  // namespace nfct

@@ -1,0 +1,44 @@
+// The loaded BPF object (bpf/nfct.bpf.c): RAII over the libbpf skeleton.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+struct nfct_bpf;
+
+namespace nfct {
+
+struct ProgramOptions {
+  uint32_t max_entries = 65536;
+  bool want_tracepoints = false;  // load nfct_tp too
+};
+
+class CounterPrograms {
+ public:
+  // Opens, sizes and loads the object. Throws FatalError when the netfilter program
+  // cannot be loaded. When only the tracepoint program fails (a kernel without BPF
+  // cookies for raw tracepoints), the object is loaded without it and
+  // tracepoint_error() says why.
+  explicit CounterPrograms(const ProgramOptions& opts);
+  ~CounterPrograms();
+  CounterPrograms(const CounterPrograms&) = delete;
+  CounterPrograms& operator=(const CounterPrograms&) = delete;
+
+  int nf_prog_fd() const;
+  int tp_prog_fd() const;  // -1 when not loaded
+  const std::string& tracepoint_error() const { return tp_error_; }
+  int counters_fd() const;
+  int overflow_fd() const;
+  uint32_t max_entries() const { return max_entries_; }
+
+ private:
+  struct Deleter {
+    void operator()(nfct_bpf* s) const;
+  };
+  std::unique_ptr<nfct_bpf, Deleter> skel_;
+  std::string tp_error_;
+  uint32_t max_entries_ = 0;
+};
+
+}  // namespace nfct

@@ -1,0 +1,139 @@
+#include "exporter_app.h"
+
+#include <bpf/libbpf.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <iostream>
+
+#include "cli.h"
+#include "config.h"
+#include "conntrack_collector.h"
+#include "counter_programs.h"
+#include "counter_reader.h"
+#include "error.h"
+#include "http_server.h"
+#include "log.h"
+#include "metric_families.h"
+#include "netns_scan.h"
+#include "probe_manager.h"
+#include "tracepoint_check.h"
+#include "version.h"
+
+namespace nfct {
+namespace {
+
+template <class T>
+T flag_value(const char* flag, Expected<T> v) {
+  if (!v) throw FatalError(std::string(flag) + ": " + v.error());
+  return std::move(v.value());
+}
+
+Config load_effective_config(const CliOptions& cli) {
+  Config cfg;
+  struct stat st {};
+  if (cli.config_file_given || ::stat(cli.config_file.c_str(), &st) == 0) {
+    cfg = load_config_file(cli.config_file);
+  } else {
+    std::cerr << "nfct_exporter: " << cli.config_file << " not found, using the built-in defaults\n";
+  }
+  if (cli.listen_address)
+    cfg.listen_address = flag_value("--web.listen-address", parse_listen_address(*cli.listen_address)).text;
+  if (cli.telemetry_path)
+    cfg.telemetry_path = flag_value("--web.telemetry-path", validate_telemetry_path(*cli.telemetry_path));
+  if (cli.log_level) cfg.log_level = flag_value("--log.level", validate_log_level(*cli.log_level));
+  return cfg;
+}
+
+bool has_tracepoints(const Config& cfg) {
+  for (const auto& p : cfg.probes)
+    if (p.kind == Probe::Kind::Tracepoint) return true;
+  return false;
+}
+
+// --config.check: everything short of attaching.
+int check_config(const Config& cfg, const CliOptions& cli, const CounterPrograms& programs) {
+  std::cout << "config " << (cli.config_file_given ? cli.config_file : std::string("(defaults)"))
+            << ": valid\n";
+  NetnsMap netns = cfg.netns.all ? scan_all_netns() : resolve_netns_list(cfg.netns);
+  int usable = 0;
+  for (const auto& p : cfg.probes) {
+    if (p.kind == Probe::Kind::Tracepoint) {
+      std::optional<std::string> why;
+      if (programs.tp_prog_fd() < 0) why = programs.tracepoint_error();
+      if (!why) why = check_skb_tracepoint(p);
+      if (why) {
+        std::cout << "probe " << p.name() << ": cannot attach: " << *why << "\n";
+      } else {
+        std::cout << "probe " << p.name() << ": would attach (all network namespaces)\n";
+        usable++;
+      }
+      continue;
+    }
+    std::cout << "probe " << p.name() << ": would attach in " << netns.size() << " network namespace"
+              << (netns.size() == 1 ? "" : "s");
+    for (const auto& [ino, path] : netns) std::cout << " " << ino;
+    std::cout << "\n";
+    usable += !netns.empty() || cfg.netns.all;
+  }
+  std::cout << "listen address " << cfg.listen_address << ", metrics at " << cfg.telemetry_path << "\n";
+  if (!usable) {
+    std::cout << "no probe can attach\n";
+    return 1;
+  }
+  return 0;
+}
+
+// SIGTERM and SIGINT are blocked in every thread and taken with sigwait() in main.
+sigset_t block_shutdown_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return set;
+}
+
+}  // namespace
+
+int run_exporter(int argc, char** argv) {
+  const sigset_t shutdown = block_shutdown_signals();
+  auto parsed = parse_cli(argc, argv, std::cout, std::cerr);
+  if (auto* code = std::get_if<int>(&parsed)) return *code;
+  const CliOptions& cli = std::get<CliOptions>(parsed);
+
+  const Config cfg = load_effective_config(cli);
+  const ListenAddress address = flag_value("web.listen_address", parse_listen_address(cfg.listen_address));
+  init_logging(cfg.log_level);
+
+  CounterPrograms programs({cfg.max_entries, has_tracepoints(cfg)});
+  if (cli.check) return check_config(cfg, cli, programs);
+
+  CounterReader reader(programs.counters_fd(), programs.overflow_fd());
+  ProbeManager manager(programs, cfg.probes, cfg.netns, [&reader](uint64_t netns) {
+    size_t n = reader.purge_netns(static_cast<uint32_t>(netns));
+    spdlog::debug("netns {}: removed {} counter entries", netns, n);
+  });
+  manager.attach_tracepoints();
+  manager.rescan();
+  if (!manager.any_attached())
+    throw FatalError("no probe could be attached (see the warnings above)");
+
+  auto collector = std::make_shared<ConntrackCollector>(reader, manager, cfg.max_entries);
+  auto build_info = std::make_shared<StaticFamilies>(build_info_family(
+      kVersion, kRevision,
+      std::to_string(libbpf_major_version()) + "." + std::to_string(libbpf_minor_version())));
+  HttpServer http({address, cfg.telemetry_path}, {collector, build_info},
+                  [&manager] { return manager.any_attached(); });
+  manager.start(cfg.netns_rescan_interval);
+  spdlog::info("{} listening on {}, metrics at {}", version_string(), address.text, cfg.telemetry_path);
+
+  int sig = 0;
+  sigwait(&shutdown, &sig);
+  spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  manager.stop();  // closes every link before the programs and maps go
+  return 0;
+}
+
+}  // namespace nfct

@@ -1,0 +1,31 @@
+// Small helpers shared by the HTTP handlers.
+#pragma once
+
+#include <CivetServer.h>
+
+#include <string>
+#include <string_view>
+
+namespace nfct {
+
+// Writes a complete response with Content-Length; the body is omitted for HEAD.
+void send_response(mg_connection* conn, int status, std::string_view content_type, std::string_view body,
+                   bool head = false);
+
+// A handler for GET and HEAD; every other method gets 405 with an Allow header.
+class GetOnlyHandler : public CivetHandler {
+ public:
+  virtual bool get(mg_connection* conn, bool head) = 0;
+  bool handleGet(CivetServer*, mg_connection* conn) override { return get(conn, false); }
+  bool handleHead(CivetServer*, mg_connection* conn) override { return get(conn, true); }
+  bool handlePost(CivetServer*, mg_connection* conn) override { return not_allowed(conn); }
+  bool handlePut(CivetServer*, mg_connection* conn) override { return not_allowed(conn); }
+  bool handleDelete(CivetServer*, mg_connection* conn) override { return not_allowed(conn); }
+  bool handleOptions(CivetServer*, mg_connection* conn) override { return not_allowed(conn); }
+  bool handlePatch(CivetServer*, mg_connection* conn) override { return not_allowed(conn); }
+
+ private:
+  static bool not_allowed(mg_connection* conn);
+};
+
+}  // namespace nfct

@@ -1,0 +1,31 @@
+// Finding network namespaces without entering them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "config.h"
+
+namespace nfct {
+
+// inode number -> a path that opens the namespace.
+using NetnsMap = std::map<uint64_t, std::string>;
+
+// Every network namespace that a process or an nsfs bind mount (ip netns, CNI plugins,
+// container runtimes) keeps alive, as seen from `proc_root`.
+NetnsMap scan_all_netns(const std::string& proc_root = "/proc");
+
+// The namespaces a list selection names that exist now: a name is /run/netns/NAME
+// (under `run_netns`), an entry with a '/' is a path.
+NetnsMap resolve_netns_list(const NetnsSelection& sel, const std::string& run_netns = "/run/netns");
+
+// The inode of the network namespace at `path`, or 0 when it is not one.
+uint64_t netns_inode(const std::string& path);
+
+// Parses one line of /proc/PID/mountinfo; returns the inode and (unescaped) mount
+// point when it is an nsfs mount of a network namespace.
+bool parse_nsfs_mountinfo_line(std::string_view line, uint64_t& inode, std::string& mount_point);
+
+}  // namespace nfct

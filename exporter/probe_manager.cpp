@@ -1,0 +1,182 @@
+#include "probe_manager.h"
+
+#include <fcntl.h>
+#include <sched.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "bpf_links.h"
+#include "counter_programs.h"
+#include "log.h"
+#include "nfct.h"
+#include "tracepoint_check.h"
+
+namespace nfct {
+
+ProbeManager::ProbeManager(const CounterPrograms& programs, std::vector<Probe> probes,
+                           NetnsSelection sel, NetnsGone on_gone)
+    : programs_(programs), selection_(std::move(sel)), on_gone_(std::move(on_gone)) {
+  uint8_t next_tp = 0;
+  for (auto& p : probes) {
+    ProbeState s;
+    s.index = p.kind == Probe::Kind::Netfilter ? nf_probe_index(p.pf, p.hook)
+                                               : static_cast<uint8_t>(NFCT_TP_PROBE_BASE + next_tp++);
+    s.probe = std::move(p);
+    probes_.push_back(std::move(s));
+  }
+}
+
+ProbeManager::~ProbeManager() { stop(); }
+
+void ProbeManager::attach_tracepoints() {
+  std::lock_guard lk(mu_);
+  for (auto& s : probes_) {
+    if (s.probe.kind != Probe::Kind::Tracepoint) continue;
+    std::string err;
+    if (programs_.tp_prog_fd() < 0) {
+      err = programs_.tracepoint_error();
+    } else if (auto why = check_skb_tracepoint(s.probe)) {
+      err = *why;
+    } else {
+      auto link = create_raw_tracepoint_link(programs_.tp_prog_fd(), s.probe.event,
+                                             s.index - NFCT_TP_PROBE_BASE);
+      if (link) {
+        tp_links_.push_back(std::move(link.value()));
+        s.tracepoint_attached = true;
+        spdlog::info("probe {} attached", s.probe.name());
+        continue;
+      }
+      err = link.error();
+    }
+    s.attach_failures++;
+    s.last_error = err;
+    spdlog::warn("probe {} cannot attach: {}", s.probe.name(), err);
+  }
+}
+
+// setns() changes only the calling thread's namespace, so the links are made from a
+// short-lived thread and the exporter's own threads never leave their namespace.
+void ProbeManager::attach_in_netns(uint64_t ino, const std::string& path, NetnsLinks& out) {
+  std::vector<std::pair<size_t, std::string>> errors;
+  std::string ns_error;
+  std::thread worker([&] {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd || ::setns(fd.get(), CLONE_NEWNET) != 0) {
+      ns_error = std::string("cannot enter ") + path + ": " + std::strerror(errno);
+      return;
+    }
+    for (size_t i = 0; i < probes_.size(); i++) {
+      const auto& p = probes_[i].probe;
+      if (p.kind != Probe::Kind::Netfilter) continue;
+      auto link = create_netfilter_link(programs_.nf_prog_fd(), p.pf, p.hook);
+      if (link) {
+        out.links.push_back(std::move(link.value()));
+        probes_[i].attached_netns.push_back(ino);
+      } else {
+        errors.emplace_back(i, link.error());
+      }
+    }
+  });
+  worker.join();
+  if (!ns_error.empty()) {
+    // The namespace went away between the scan and the open: not an error.
+    spdlog::debug("netns {}: {}", ino, ns_error);
+    return;
+  }
+  for (auto& [i, e] : errors) {
+    probes_[i].attach_failures++;
+    probes_[i].last_error = "netns " + std::to_string(ino) + ": " + e;
+    spdlog::warn("probe {} cannot attach in netns {}: {}", probes_[i].probe.name(), ino, e);
+  }
+  spdlog::debug("netns {} ({}): {} netfilter links", ino, path, out.links.size());
+}
+
+void ProbeManager::rescan() {
+  std::lock_guard one(rescan_mu_);
+  bool any_nf = false;
+  for (const auto& s : probes_) any_nf |= s.probe.kind == Probe::Kind::Netfilter;
+  NetnsMap present = selection_.all ? scan_all_netns() : resolve_netns_list(selection_);
+  std::vector<uint64_t> gone;
+  {
+    std::lock_guard lk(mu_);
+    rescans_++;
+    for (auto it = netns_.begin(); it != netns_.end();) {
+      if (present.count(it->first)) {
+        ++it;
+        continue;
+      }
+      spdlog::info("netns {} is gone: closing its {} links", it->first, it->second.links.size());
+      for (auto& s : probes_) std::erase(s.attached_netns, it->first);
+      gone.push_back(it->first);
+      vanished_++;
+      it = netns_.erase(it);  // closes the link fds
+    }
+    if (any_nf)
+      for (const auto& [ino, path] : present) {
+        if (netns_.count(ino)) continue;
+        NetnsLinks links{path, {}};
+        attach_in_netns(ino, path, links);
+        if (!links.links.empty()) {
+          spdlog::info("netns {} ({}): probes attached", ino, path);
+          netns_.emplace(ino, std::move(links));
+        }
+      }
+  }
+  if (on_gone_)
+    for (uint64_t ino : gone) on_gone_(ino);
+}
+
+void ProbeManager::start(std::chrono::milliseconds interval) {
+  std::lock_guard lk(thread_mu_);
+  stopping_ = false;
+  thread_ = std::thread([this, interval] {
+    std::unique_lock lk(thread_mu_);
+    while (!cv_.wait_for(lk, interval, [this] { return stopping_; })) {
+      lk.unlock();
+      try {
+        rescan();
+      } catch (const std::exception& e) {
+        spdlog::warn("netns rescan failed: {}", e.what());
+      }
+      lk.lock();
+    }
+  });
+}
+
+void ProbeManager::stop() {
+  {
+    std::lock_guard lk(thread_mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard lk(mu_);
+  netns_.clear();
+  tp_links_.clear();
+  for (auto& s : probes_) {
+    s.attached_netns.clear();
+    s.tracepoint_attached = false;
+  }
+}
+
+ManagerStatus ProbeManager::status() const {
+  std::lock_guard lk(mu_);
+  return ManagerStatus{probes_, netns_.size(), rescans_, vanished_};
+}
+
+bool ProbeManager::any_attached() const {
+  std::lock_guard lk(mu_);
+  for (const auto& s : probes_)
+    if (s.up()) return true;
+  return false;
+}
+
+std::map<uint8_t, std::string> ProbeManager::probe_names() const {
+  std::lock_guard lk(mu_);
+  std::map<uint8_t, std::string> names;
+  for (const auto& s : probes_) names[s.index] = s.probe.name();
+  return names;
+}
+
+}  // namespace nfct

@@ -1,0 +1,88 @@
+// Attaches the configured probes and keeps the netfilter ones in step with the
+// network namespaces: new namespaces get hooks on the next rescan, vanished ones have
+// their links closed (a link would otherwise keep a deleted namespace alive).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config.h"
+#include "netns_scan.h"
+#include "probe.h"
+#include "unique_fd.h"
+
+namespace nfct {
+
+class CounterPrograms;
+
+struct ProbeState {
+  Probe probe;
+  uint8_t index = 0;                    // BPF key space (bpf/nfct.h)
+  std::vector<uint64_t> attached_netns; // nf: namespaces with a link; tp: empty
+  bool tracepoint_attached = false;
+  uint64_t attach_failures = 0;
+  std::string last_error;
+  bool up() const { return tracepoint_attached || !attached_netns.empty(); }
+};
+
+struct ManagerStatus {
+  std::vector<ProbeState> probes;
+  size_t netns_covered = 0;
+  uint64_t rescans = 0;
+  uint64_t netns_vanished = 0;
+};
+
+class ProbeManager {
+ public:
+  using NetnsGone = std::function<void(uint64_t netns)>;
+  // Source of namespaces; replaced in tests.
+  using Scanner = std::function<NetnsMap()>;
+
+  ProbeManager(const CounterPrograms& programs, std::vector<Probe> probes, NetnsSelection sel,
+               NetnsGone on_gone);
+  ~ProbeManager();
+  ProbeManager(const ProbeManager&) = delete;
+  ProbeManager& operator=(const ProbeManager&) = delete;
+
+  void attach_tracepoints();
+  void rescan();
+  void start(std::chrono::milliseconds interval);  // periodic rescan in a thread
+  void stop();                                      // stops the thread, closes every link
+
+  ManagerStatus status() const;
+  bool any_attached() const;
+  // Index -> probe name, for every index the BPF programs may report.
+  std::map<uint8_t, std::string> probe_names() const;
+
+ private:
+  struct NetnsLinks {
+    std::string path;
+    std::vector<UniqueFd> links;
+  };
+  void attach_in_netns(uint64_t ino, const std::string& path, NetnsLinks& out);
+
+  const CounterPrograms& programs_;
+  NetnsSelection selection_;
+  NetnsGone on_gone_;
+  mutable std::mutex mu_;
+  std::vector<ProbeState> probes_;
+  std::map<uint64_t, NetnsLinks> netns_;
+  std::vector<UniqueFd> tp_links_;
+  uint64_t rescans_ = 0;
+  uint64_t vanished_ = 0;
+
+  std::mutex rescan_mu_;  // one rescan at a time
+  std::mutex thread_mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace nfct
