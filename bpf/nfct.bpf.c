@@ -18,6 +18,13 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/*
+ * One tracked packet in sample_rate goes to the ring buffer; 0 turns sampling off.
+ * Read-only data: the verifier sees the constant and removes the sampling code when it
+ * is 0, so counting alone pays nothing for it.
+ */
+const volatile __u32 sample_rate = 0;
+
 /* Sized by the exporter before load (config: maps.max_entries). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -37,6 +44,110 @@ struct {
 	__type(key, __u32);
 	__type(value, struct nfct_overflow);
 } overflow SEC(".maps");
+
+/* Sized by the exporter before load (config: events.ring_buffer_size). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nfct_sampler);
+} sampler SEC(".maps");
+
+static __always_inline void read_tuple(struct nfct_ev_tuple *t, const struct nf_conntrack_tuple *kt)
+{
+	bpf_core_read(t->src, sizeof(t->src), &kt->src.u3);
+	bpf_core_read(t->dst, sizeof(t->dst), &kt->dst.u3);
+	t->l3num = BPF_CORE_READ(kt, src.l3num);
+	t->src_u = BPF_CORE_READ(kt, src.u.all);
+	t->dst_u = BPF_CORE_READ(kt, dst.u.all);
+	t->protonum = BPF_CORE_READ(kt, dst.protonum);
+}
+
+static __always_inline void read_conn(struct nfct_ev_conn *c, struct nf_conn *ct)
+{
+	read_tuple(&c->orig, &ct->tuplehash[0].tuple);
+	read_tuple(&c->reply, &ct->tuplehash[1].tuple);
+	c->status = BPF_CORE_READ(ct, status);
+	if (bpf_core_field_exists(ct->zone)) {
+		c->zone_id = BPF_CORE_READ(ct, zone.id);
+		c->zone_dir = BPF_CORE_READ(ct, zone.dir);
+	}
+	/* CONFIG_NF_CONNTRACK_MARK=n: no member, and events say mark: null. */
+	if (bpf_core_field_exists(ct->mark)) {
+		c->mark = BPF_CORE_READ(ct, mark);
+		c->flags |= NFCT_EV_HAS_MARK;
+	}
+	if (c->orig.protonum == 6 /* IPPROTO_TCP */) {
+		c->tcp_state = BPF_CORE_READ(ct, proto.tcp.state);
+		c->flags |= NFCT_EV_IS_TCP_STATE;
+	}
+	/* Labels live in the extension area, at ext->offset[NF_CT_EXT_LABELS] if set. */
+	if (bpf_core_enum_value_exists(enum nf_ct_ext_id, NF_CT_EXT_LABELS)) {
+		struct nf_ct_ext *ext = BPF_CORE_READ(ct, ext);
+		__u32 id = bpf_core_enum_value(enum nf_ct_ext_id, NF_CT_EXT_LABELS);
+		__u8 off = 0;
+
+		if (ext && id < 9) {
+			bpf_core_read(&off, 1, &ext->offset[id]);
+			if (off) {
+				bpf_probe_read_kernel(c->labels, sizeof(c->labels), (char *)ext + off);
+				if (c->labels[0] || c->labels[1])
+					c->flags |= NFCT_EV_HAS_LABELS;
+			}
+		}
+	}
+}
+
+/*
+ * The sampling decision is a per-CPU countdown: one array lookup (inlined by the
+ * verifier) and a decrement on the unsampled path; nothing is copied before it.
+ */
+static __always_inline void maybe_sample(__u8 probe, __u32 netns, __u8 state, struct nf_conn *ct)
+{
+	__u32 zero = 0;
+	struct nfct_sampler *s = bpf_map_lookup_elem(&sampler, &zero);
+	struct nfct_event *e;
+	struct nf_conn *master;
+	__u64 avail;
+
+	if (!s)
+		return;
+	if (s->countdown > 1) {
+		s->countdown--;
+		return;
+	}
+	s->countdown = sample_rate;
+	s->sampled++;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		s->dropped++;
+		return;
+	}
+	/* Reserved memory is not zeroed: clear what read_conn() fills conditionally. */
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_ns();
+	e->netns = netns;
+	e->probe = probe;
+	e->state = state;
+	read_conn(&e->base, ct);
+	master = BPF_CORE_READ(ct, master);
+	if (master) {
+		e->has_parent = 1;
+		read_conn(&e->parent, master);
+	}
+	/*
+	 * Waking the consumer for every record costs more than the record; wake it only
+	 * when an eighth of the ring is filled; it also polls on a short timeout.
+	 */
+	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	bpf_ringbuf_submit(e, avail >= bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 8
+				      ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
 
 static __always_inline void count_overflow(__u8 probe, __u32 len)
 {
@@ -80,6 +191,8 @@ static __always_inline void count(__u8 probe, __u32 netns, unsigned long nfct, _
 				key.zone = zone.id;
 				key.zone_dir = zone.dir;
 			}
+			if (sample_rate)
+				maybe_sample(probe, netns, key.state, ct);
 		}
 	}
 

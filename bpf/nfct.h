@@ -52,4 +52,52 @@ struct nfct_overflow {
 	__u64 bytes;
 };
 
+/* Event sampling (ring buffer records). */
+
+struct nfct_ev_tuple {
+	__u8 src[16];     /* IPv4 in the first 4 bytes */
+	__u8 dst[16];
+	__u16 l3num;      /* NFPROTO_IPV4 or NFPROTO_IPV6 */
+	__u16 src_u;      /* network order: sport, or icmp id */
+	__u16 dst_u;      /* network order: dport, or icmp type (byte 0) and code (byte 1) */
+	__u8 protonum;
+	__u8 pad;
+};
+
+#define NFCT_EV_HAS_MARK 1
+#define NFCT_EV_HAS_LABELS 2
+#define NFCT_EV_IS_TCP_STATE 4
+
+struct nfct_ev_conn {
+	struct nfct_ev_tuple orig;
+	struct nfct_ev_tuple reply;
+	__u64 status;
+	__u64 labels[2];
+	__u32 mark;
+	__u16 zone_id;
+	__u8 zone_dir;
+	__u8 tcp_state;
+	__u8 flags;       /* NFCT_EV_* */
+	__u8 pad[7];
+};
+
+struct nfct_event {
+	__u64 ts_ns;      /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 netns;
+	__u8 probe;
+	__u8 state;       /* ctinfo */
+	__u8 has_parent;
+	__u8 pad;
+	struct nfct_ev_conn base;
+	struct nfct_ev_conn parent;
+};
+
+/* Per-CPU sampling state and counters. */
+struct nfct_sampler {
+	__u64 sampled;    /* records reserved and submitted */
+	__u64 dropped;    /* sampled but the ring buffer was full */
+	__u32 countdown;  /* tracked packets until the next sample */
+	__u32 pad;
+};
+
 #endif /* NFCT_SHARED_H */

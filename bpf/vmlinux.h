@@ -43,6 +43,10 @@ enum {
 	BPF_NOEXIST = 1,
 	BPF_EXIST = 2,
 	BPF_F_NO_PREALLOC = 1,
+	BPF_RB_NO_WAKEUP = 1,
+	BPF_RB_FORCE_WAKEUP = 2,
+	BPF_RB_AVAIL_DATA = 0,
+	BPF_RB_RING_SIZE = 1,
 };
 enum {
 	NFPROTO_IPV4 = 2,
@@ -102,14 +106,73 @@ struct nf_conntrack_zone {
 	u8 dir;
 };
 
+union nf_inet_addr {
+	__u32 all[4];
+	__be32 ip;
+	__be32 ip6[4];
+};
+
+union nf_conntrack_man_proto {
+	__be16 all;
+};
+
+struct nf_conntrack_man {
+	union nf_inet_addr u3;
+	union nf_conntrack_man_proto u;
+	u16 l3num;
+};
+
+struct nf_conntrack_tuple {
+	struct nf_conntrack_man src;
+	struct {
+		union nf_inet_addr u3;
+		union {
+			__be16 all;
+		} u;
+		u8 protonum;
+	} dst;
+};
+
+struct nf_conntrack_tuple_hash {
+	struct nf_conntrack_tuple tuple;
+};
+
+struct ip_ct_tcp {
+	u8 state;
+};
+
+union nf_conntrack_proto {
+	struct ip_ct_tcp tcp;
+};
+
+/* The extension area: offset[id] is 0 when extension `id` is absent. */
+struct nf_ct_ext {
+	u8 offset[9];
+};
+
+struct nf_conn_labels {
+	unsigned long bits[2];
+};
+
 struct nf_conn {
 	struct nf_conntrack_zone zone;
+	struct nf_conntrack_tuple_hash tuplehash[2];
 	unsigned long status;
 	struct nf_conn *master;
 	u32 mark;
+	struct nf_ct_ext *ext;
+	union nf_conntrack_proto proto;
 };
 
 #pragma clang attribute pop
+
+/*
+ * Extension ids depend on the kernel config (ids before LABELS are conditional), so the
+ * value is relocated with bpf_core_enum_value(); 7 is only this file's placeholder.
+ */
+enum nf_ct_ext_id {
+	NF_CT_EXT_LABELS = 7,
+};
 
 /*
  * The netfilter program's context. Its layout is checked by the verifier

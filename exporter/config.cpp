@@ -72,6 +72,14 @@ class Parser {
                {"sample_rate", [&](const YAML::Node& v) {
                   cfg.events.sample_rate = uint_in(v, "events.sample_rate", 0, 1u << 30);
                 }},
+               {"store_size", [&](const YAML::Node& v) {
+                  cfg.events.store_size = uint_in(v, "events.store_size", 1, 1'000'000);
+                }},
+               {"ring_buffer_size", [&](const YAML::Node& v) {
+                  uint32_t n = uint_in(v, "events.ring_buffer_size", 4096, 1u << 30);
+                  if (n & (n - 1)) fail(source_, v.Mark(), "events.ring_buffer_size: must be a power of two");
+                  cfg.events.ring_buffer_size = n;
+                }},
            });
          }},
     });

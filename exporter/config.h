@@ -30,7 +30,9 @@ struct Config {
   std::string telemetry_path = "/metrics";
   std::string log_level = "info";
   struct Events {
-    uint32_t sample_rate = 0;  // 1 in N tracked packets; 0 = off
+    uint32_t sample_rate = 0;               // 1 in N tracked packets; 0 = off
+    uint32_t store_size = 4096;             // events kept for /events
+    uint32_t ring_buffer_size = 1u << 20;   // bytes, a power of two >= 4096
   } events;
 };
 

@@ -27,6 +27,8 @@ nfct_bpf* open_and_load(const ProgramOptions& opts, bool with_tp, int& err) {
                                         static_cast<bpf_attach_type>(kBpfAttachNetfilter));
   bpf_program__set_autoload(skel->progs.nfct_tp, with_tp);
   bpf_map__set_max_entries(skel->maps.counters, opts.max_entries);
+  bpf_map__set_max_entries(skel->maps.events, opts.ring_buffer_bytes);
+  skel->rodata->sample_rate = opts.sample_rate;
   err = nfct_bpf__load(skel);
   if (err) {
     nfct_bpf__destroy(skel);
@@ -65,5 +67,7 @@ int CounterPrograms::tp_prog_fd() const {
 }
 int CounterPrograms::counters_fd() const { return bpf_map__fd(skel_->maps.counters); }
 int CounterPrograms::overflow_fd() const { return bpf_map__fd(skel_->maps.overflow); }
+int CounterPrograms::events_fd() const { return bpf_map__fd(skel_->maps.events); }
+int CounterPrograms::sampler_fd() const { return bpf_map__fd(skel_->maps.sampler); }
 
 }  // namespace nfct

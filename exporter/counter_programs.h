@@ -12,6 +12,8 @@ namespace nfct {
 struct ProgramOptions {
   uint32_t max_entries = 65536;
   bool want_tracepoints = false;  // load nfct_tp too
+  uint32_t sample_rate = 0;        // events: 1 in N tracked packets, 0 = off
+  uint32_t ring_buffer_bytes = 1u << 20;
 };
 
 class CounterPrograms {
@@ -30,6 +32,8 @@ class CounterPrograms {
   const std::string& tracepoint_error() const { return tp_error_; }
   int counters_fd() const;
   int overflow_fd() const;
+  int events_fd() const;
+  int sampler_fd() const;
   uint32_t max_entries() const { return max_entries_; }
 
  private:

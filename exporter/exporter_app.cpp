@@ -12,6 +12,10 @@
 #include "counter_programs.h"
 #include "counter_reader.h"
 #include "error.h"
+#include "event_consumer.h"
+#include "event_store.h"
+#include "events_collector.h"
+#include "events_handler.h"
 #include "http_server.h"
 #include "log.h"
 #include "metric_families.h"
@@ -107,7 +111,8 @@ int run_exporter(int argc, char** argv) {
   const ListenAddress address = flag_value("web.listen_address", parse_listen_address(cfg.listen_address));
   init_logging(cfg.log_level);
 
-  CounterPrograms programs({cfg.max_entries, has_tracepoints(cfg)});
+  CounterPrograms programs(
+      {cfg.max_entries, has_tracepoints(cfg), cfg.events.sample_rate, cfg.events.ring_buffer_size});
   if (cli.check) return check_config(cfg, cli, programs);
 
   CounterReader reader(programs.counters_fd(), programs.overflow_fd());
@@ -120,19 +125,32 @@ int run_exporter(int argc, char** argv) {
   if (!manager.any_attached())
     throw FatalError("no probe could be attached (see the warnings above)");
 
+  EventStore store(cfg.events.store_size);
+  std::unique_ptr<EventConsumer> consumer;
+  if (cfg.events.sample_rate) {
+    consumer = std::make_unique<EventConsumer>(programs.events_fd(), store, manager.probe_names());
+    consumer->start();
+  }
+  EventsHandler events_handler(store);
+
   auto collector = std::make_shared<ConntrackCollector>(reader, manager, cfg.max_entries);
+  auto events_collector =
+      std::make_shared<EventsCollector>(programs.sampler_fd(), cfg.events.sample_rate, store, consumer.get());
   auto build_info = std::make_shared<StaticFamilies>(build_info_family(
       kVersion, kRevision,
       std::to_string(libbpf_major_version()) + "." + std::to_string(libbpf_minor_version())));
-  HttpServer http({address, cfg.telemetry_path}, {collector, build_info},
+  HttpServer http({address, cfg.telemetry_path}, {collector, events_collector, build_info},
                   [&manager] { return manager.any_attached(); });
+  http.add_handler("/events", &events_handler);
   manager.start(cfg.netns_rescan_interval);
   spdlog::info("{} listening on {}, metrics at {}", version_string(), address.text, cfg.telemetry_path);
 
   int sig = 0;
   sigwait(&shutdown, &sig);
   spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-  manager.stop();  // closes every link before the programs and maps go
+  events_handler.stop();  // ends follow streams so that the HTTP server can close
+  manager.stop();         // closes every link before the programs and maps go
+  if (consumer) consumer->stop();
   return 0;
 }
 

@@ -79,8 +79,9 @@ HttpServer::HttpServer(const HttpOptions& opts,
       "listening_ports", opts.address.civetweb_port(),
       "num_threads", std::to_string(opts.threads),
       "request_timeout_ms", "30000",
-      "enable_keep_alive", "yes",
-      "keep_alive_timeout_ms", "30000",
+      // Handlers write complete responses themselves (and /events?follow=1 streams
+      // until it closes the connection), so connections are not kept alive.
+      "enable_keep_alive", "no",
   };
   try {
     server_ = std::make_unique<CivetServer>(options);

@@ -18,7 +18,7 @@ namespace nfct {
 struct HttpOptions {
   ListenAddress address;
   std::string telemetry_path = "/metrics";
-  int threads = 8;
+  int threads = 32;  // concurrent connections, follow=1 streams included
 };
 
 class HttpServer {

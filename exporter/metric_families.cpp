@@ -8,9 +8,17 @@ namespace {
 using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
-using Labels = std::vector<ClientMetric::Label>;
+constexpr auto family = make_family;
+constexpr auto add = add_sample;
 
-MetricFamily family(std::string name, std::string help, MetricType type) {
+std::string probe_name(const ProbeNames& names, uint8_t index) {
+  auto it = names.find(index);
+  return it != names.end() ? it->second : "index:" + std::to_string(index);
+}
+
+}  // namespace
+
+MetricFamily make_family(std::string name, std::string help, MetricType type) {
   MetricFamily f;
   f.name = std::move(name);
   f.help = std::move(help);
@@ -18,7 +26,7 @@ MetricFamily family(std::string name, std::string help, MetricType type) {
   return f;
 }
 
-void add(MetricFamily& f, Labels labels, double value) {
+void add_sample(MetricFamily& f, Labels labels, double value) {
   ClientMetric m;
   m.label = std::move(labels);
   if (f.type == MetricType::Counter)
@@ -27,13 +35,6 @@ void add(MetricFamily& f, Labels labels, double value) {
     m.gauge.value = value;
   f.metric.push_back(std::move(m));
 }
-
-std::string probe_name(const ProbeNames& names, uint8_t index) {
-  auto it = names.find(index);
-  return it != names.end() ? it->second : "index:" + std::to_string(index);
-}
-
-}  // namespace
 
 std::vector<MetricFamily> counter_families(const Aggregates& a, const ProbeNames& names) {
   auto packets = family("nfct_packets_total", "Packets seen by a probe, by the packet's conntrack state.",

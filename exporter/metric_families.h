@@ -16,6 +16,11 @@
 namespace nfct {
 
 using ProbeNames = std::map<uint8_t, std::string>;
+using Labels = std::vector<prometheus::ClientMetric::Label>;
+
+prometheus::MetricFamily make_family(std::string name, std::string help, prometheus::MetricType type);
+// Adds one sample; counter or gauge according to the family's type.
+void add_sample(prometheus::MetricFamily& f, Labels labels, double value);
 
 std::vector<prometheus::MetricFamily> counter_families(const Aggregates& a, const ProbeNames& names);
 

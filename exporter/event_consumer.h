@@ -1,0 +1,44 @@
+// The ring buffer consumer: a thread that decodes sampled records into the store.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "event_store.h"
+
+struct ring_buffer;
+
+namespace nfct {
+
+class EventConsumer {
+ public:
+  // Throws FatalError when the ring buffer cannot be opened.
+  EventConsumer(int ringbuf_fd, EventStore& store, std::map<uint8_t, std::string> probe_names);
+  ~EventConsumer();
+  EventConsumer(const EventConsumer&) = delete;
+  EventConsumer& operator=(const EventConsumer&) = delete;
+
+  void start();
+  void stop();
+  uint64_t decode_errors() const { return decode_errors_.load(); }
+
+ private:
+  static int on_record(void* ctx, void* data, size_t size);
+
+  struct RingBufferDeleter {
+    void operator()(ring_buffer* rb) const;
+  };
+  std::unique_ptr<ring_buffer, RingBufferDeleter> rb_;
+  EventStore& store_;
+  const std::map<uint8_t, std::string> probe_names_;
+  int64_t mono_to_wall_ns_ = 0;
+  std::atomic<uint64_t> decode_errors_{0};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace nfct

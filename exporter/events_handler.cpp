@@ -1,0 +1,85 @@
+#include "events_handler.h"
+
+#include <nlohmann/json.hpp>
+
+#include "event_format.h"
+#include "events_query.h"
+
+namespace nfct {
+namespace {
+
+const char* content_type(EventFormat f) {
+  switch (f) {
+    case EventFormat::Json: return "application/json";
+    case EventFormat::Ndjson: return "application/x-ndjson";
+    case EventFormat::Text: return "text/plain; charset=utf-8";
+  }
+  return "application/octet-stream";
+}
+
+// One event in a line-oriented format, newline included.
+std::string render_line(const Event& e, EventFormat f) {
+  return (f == EventFormat::Text ? event_to_text(e) : event_to_json(e).dump()) + "\n";
+}
+
+std::string dropped_notice(uint64_t n, EventFormat f) {
+  if (f == EventFormat::Text) return "# dropped " + std::to_string(n) + " events (client too slow)\n";
+  return nlohmann::ordered_json{{"dropped", n}}.dump() + "\n";
+}
+
+}  // namespace
+
+bool EventsHandler::get(mg_connection* conn, bool head) {
+  const mg_request_info* ri = mg_get_request_info(conn);
+  auto parsed = parse_events_query(ri->query_string ? ri->query_string : "");
+  if (auto* err = std::get_if<QueryError>(&parsed)) {
+    nlohmann::ordered_json body{{"error", "bad request"}, {"parameter", err->parameter}, {"message", err->message}};
+    send_response(conn, 400, "application/json", body.dump() + "\n", head);
+    return true;
+  }
+  const auto& q = std::get<EventsQuery>(parsed);
+  if (q.follow) return follow(conn, q, head);
+
+  auto events = store_.recent(q.limit, q.filter);
+  std::string body;
+  if (q.format == EventFormat::Json) {
+    auto arr = nlohmann::ordered_json::array();
+    for (const auto& e : events) arr.push_back(event_to_json(e));
+    body = arr.dump() + "\n";
+  } else {
+    for (const auto& e : events) body += render_line(e, q.format);
+  }
+  send_response(conn, 200, content_type(q.format), body, head);
+  return true;
+}
+
+bool EventsHandler::follow(mg_connection* conn, const EventsQuery& q, bool head) {
+  // Subscribe before answering, so that every event sampled after the request started
+  // is seen. The response is delimited by closing the connection.
+  auto sub = store_.subscribe(q.filter);
+  mg_printf(conn,
+            "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+            content_type(q.format));
+  if (head) return true;
+  size_t sent = 0;
+  while (!stopping_ && !sub->closed()) {
+    auto batch = sub->wait(std::chrono::milliseconds(500));
+    std::string out;
+    if (uint64_t d = sub->take_dropped()) out += dropped_notice(d, q.format);
+    for (const auto& e : batch) {
+      out += render_line(e, q.format);
+      if (q.limit_given && ++sent >= q.limit) break;
+    }
+    if (!out.empty() && mg_write(conn, out.data(), out.size()) <= 0) break;  // client gone
+    if (q.limit_given && sent >= q.limit) break;
+  }
+  sub->close();
+  return true;
+}
+
+void EventsHandler::stop() {
+  stopping_ = true;
+  store_.close_all();
+}
+
+}  // namespace nfct
