@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -101,6 +102,10 @@ class Parser {
         fail(source_, kv.first.Mark(), "unknown " + where + " key '" + key + "' (expected one of: " + known + ")");
       }
       if (!seen.insert(key).second) fail(source_, kv.first.Mark(), "duplicate key '" + key + "'");
+      // yaml-cpp places an empty value at the next token: report it at its key.
+      if (kv.second.IsNull())
+        fail(source_, kv.first.Mark(),
+             (where == "top-level" ? key : where + "." + key) + ": expected a value, found none");
       it->second(kv.second);
     }
   }
@@ -121,7 +126,8 @@ class Parser {
   }
 
   uint32_t uint_in(const YAML::Node& n, const std::string& what, uint64_t lo, uint64_t hi) {
-    const std::string s = scalar(n, what);
+    if (!n.IsScalar()) fail(source_, n.Mark(), what + ": expected an integer");
+    const std::string s = n.Scalar();
     uint64_t v = 0;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec != std::errc() || p != s.data() + s.size())
@@ -133,7 +139,8 @@ class Parser {
   }
 
   std::chrono::milliseconds duration(const YAML::Node& n, const std::string& what) {
-    auto d = parse_duration(scalar(n, what));
+    if (!n.IsScalar()) fail(source_, n.Mark(), what + ": expected a duration such as 5s");
+    auto d = parse_duration(n.Scalar());
     if (!d) fail(source_, n.Mark(), what + ": " + d.error());
     if (d.value() < std::chrono::milliseconds(100))
       fail(source_, n.Mark(), what + ": must be at least 100ms");
@@ -196,6 +203,8 @@ Config parse_config(std::string_view yaml, const std::string& source) {
 }
 
 Config load_config_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw ConfigError(path + ": is a directory, not a config file");
   std::ifstream in(path);
   if (!in) throw ConfigError(path + ": cannot open config file: " + std::strerror(errno));
   std::stringstream ss;
