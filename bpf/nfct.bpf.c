@@ -4,7 +4,7 @@
  *
  * nfct_nf  runs at BPF netfilter hooks (BPF_PROG_TYPE_NETFILTER, kernel 6.4+), one
  *          link per (hook, network namespace), after conntrack and NAT and before
- *          confirmation (priority INT_MAX - 1).
+ *          confirmation (priority INT_MAX - 2: IPv6 confirms at INT_MAX - 1).
  * nfct_tp  runs at raw tracepoints whose first argument is a struct sk_buff *, one link
  *          per tracepoint, identified by the link's BPF cookie (kernel 6.10+).
  *

@@ -13,8 +13,11 @@ namespace nfct {
 
 inline constexpr int kBpfProgTypeNetfilter = 32;  // BPF_PROG_TYPE_NETFILTER
 inline constexpr int kBpfAttachNetfilter = 45;    // BPF_NETFILTER
-// After conntrack (-200) and NAT (-100, 100), before confirmation (INT_MAX).
-inline constexpr int32_t kNetfilterPriority = 2147483646;
+// After conntrack (-200) and NAT (-100, 100), before confirmation: IPv4 confirms at
+// INT_MAX, IPv6 at INT_MAX - 1 (NF_IP6_PRI_LAST - 1). The kernel refuses a BPF hook at
+// the priority of any hook already there (EBUSY), so INT_MAX - 1 would collide with
+// IPv6 conntrack; INT_MAX - 2 runs after everything else.
+inline constexpr int32_t kNetfilterPriority = 2147483645;
 
 // The attribute of BPF_LINK_CREATE for a netfilter link (union bpf_attr.link_create).
 struct NetfilterLinkAttr {

@@ -11,7 +11,7 @@ namespace nfct {
 
 class EventsHandler : public GetOnlyHandler {
  public:
-  explicit EventsHandler(EventStore& store) : store_(store) {}
+  explicit EventsHandler(EventStore& store) : GetOnlyHandler("/events"), store_(store) {}
   bool get(mg_connection* conn, bool head) override;
   // Ends every follow stream (shutdown).
   void stop();

@@ -14,7 +14,8 @@ namespace {
 
 class MetricsHandler : public GetOnlyHandler {
  public:
-  explicit MetricsHandler(std::vector<std::shared_ptr<prometheus::Collectable>> c) : c_(std::move(c)) {}
+  MetricsHandler(std::string path, std::vector<std::shared_ptr<prometheus::Collectable>> c)
+      : GetOnlyHandler(std::move(path)), c_(std::move(c)) {}
   bool get(mg_connection* conn, bool head) override {
     send_response(conn, 200, "text/plain; version=0.0.4; charset=utf-8", render_metrics(c_), head);
     return true;
@@ -26,7 +27,8 @@ class MetricsHandler : public GetOnlyHandler {
 
 class HealthHandler : public GetOnlyHandler {
  public:
-  explicit HealthHandler(std::function<bool()> healthy) : healthy_(std::move(healthy)) {}
+  explicit HealthHandler(std::function<bool()> healthy)
+      : GetOnlyHandler("/healthz"), healthy_(std::move(healthy)) {}
   bool get(mg_connection* conn, bool head) override {
     bool ok = healthy_();
     send_response(conn, ok ? 200 : 503, "text/plain; charset=utf-8",
@@ -40,13 +42,9 @@ class HealthHandler : public GetOnlyHandler {
 
 class IndexHandler : public GetOnlyHandler {
  public:
-  explicit IndexHandler(std::string metrics_path) : metrics_path_(std::move(metrics_path)) {}
+  explicit IndexHandler(std::string metrics_path)
+      : GetOnlyHandler("/"), metrics_path_(std::move(metrics_path)) {}
   bool get(mg_connection* conn, bool head) override {
-    const mg_request_info* ri = mg_get_request_info(conn);
-    if (!ri->local_uri || std::string(ri->local_uri) != "/") {
-      send_response(conn, 404, "text/plain; charset=utf-8", "not found\n", head);
-      return true;
-    }
     const std::string body =
         "<!DOCTYPE html>\n<html><head><title>nfct_exporter</title></head><body>\n"
         "<h1>nfct_exporter</h1>\n<p>Prometheus exporter for Linux netfilter conntrack.</p>\n<ul>\n"
@@ -89,7 +87,7 @@ HttpServer::HttpServer(const HttpOptions& opts,
     throw FatalError("cannot listen on " + opts.address.text + ": " + e.what() +
                      " (address in use, or not an address of this host?)");
   }
-  handlers_.push_back(std::make_unique<MetricsHandler>(std::move(collectables)));
+  handlers_.push_back(std::make_unique<MetricsHandler>(opts.telemetry_path, std::move(collectables)));
   server_->addHandler(opts.telemetry_path, handlers_.back().get());
   handlers_.push_back(std::make_unique<HealthHandler>(std::move(healthy)));
   server_->addHandler("/healthz", handlers_.back().get());

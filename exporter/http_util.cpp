@@ -26,6 +26,15 @@ void send_response(mg_connection* conn, int status, std::string_view content_typ
   if (!head && !body.empty()) mg_write(conn, body.data(), body.size());
 }
 
+bool GetOnlyHandler::dispatch(mg_connection* conn, bool head) {
+  const mg_request_info* ri = mg_get_request_info(conn);
+  if (!ri->local_uri || path_ != ri->local_uri) {
+    send_response(conn, 404, "text/plain; charset=utf-8", "not found\n", head);
+    return true;
+  }
+  return get(conn, head);
+}
+
 bool GetOnlyHandler::not_allowed(mg_connection* conn) {
   constexpr std::string_view body = "method not allowed\n";
   mg_printf(conn,

@@ -12,12 +12,15 @@ namespace nfct {
 void send_response(mg_connection* conn, int status, std::string_view content_type, std::string_view body,
                    bool head = false);
 
-// A handler for GET and HEAD; every other method gets 405 with an Allow header.
+// A handler for GET and HEAD on exactly one path (civetweb matches handlers by prefix:
+// "/metricsx" and "/metrics/x" reach the "/metrics" handler and get 404 here); every
+// other method gets 405 with an Allow header.
 class GetOnlyHandler : public CivetHandler {
  public:
+  explicit GetOnlyHandler(std::string path) : path_(std::move(path)) {}
   virtual bool get(mg_connection* conn, bool head) = 0;
-  bool handleGet(CivetServer*, mg_connection* conn) override { return get(conn, false); }
-  bool handleHead(CivetServer*, mg_connection* conn) override { return get(conn, true); }
+  bool handleGet(CivetServer*, mg_connection* conn) override { return dispatch(conn, false); }
+  bool handleHead(CivetServer*, mg_connection* conn) override { return dispatch(conn, true); }
   bool handlePost(CivetServer*, mg_connection* conn) override { return not_allowed(conn); }
   bool handlePut(CivetServer*, mg_connection* conn) override { return not_allowed(conn); }
   bool handleDelete(CivetServer*, mg_connection* conn) override { return not_allowed(conn); }
@@ -25,7 +28,9 @@ class GetOnlyHandler : public CivetHandler {
   bool handlePatch(CivetServer*, mg_connection* conn) override { return not_allowed(conn); }
 
  private:
+  bool dispatch(mg_connection* conn, bool head);
   static bool not_allowed(mg_connection* conn);
+  const std::string path_;
 };
 
 }  // namespace nfct
