@@ -179,4 +179,11 @@ std::map<uint8_t, std::string> ProbeManager::probe_names() const {
   return names;
 }
 
+NetnsMap ProbeManager::covered_netns() const {
+  std::lock_guard lk(mu_);
+  NetnsMap out;
+  for (const auto& [ino, links] : netns_) out.emplace(ino, links.path);
+  return out;
+}
+
 }  // namespace nfct

@@ -60,6 +60,8 @@ class ProbeManager {
   bool any_attached() const;
   // Index -> probe name, for every index the BPF programs may report.
   std::map<uint8_t, std::string> probe_names() const;
+  // The namespaces with netfilter links now (inode -> path): the ones the exporter covers.
+  NetnsMap covered_netns() const;
 
  private:
   struct NetnsLinks {
