@@ -151,7 +151,7 @@ int run_exporter(int argc, char** argv) {
       kVersion, kRevision,
       std::to_string(libbpf_major_version()) + "." + std::to_string(libbpf_minor_version())));
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables{collector, events_collector, build_info};
-  auto covered = [&manager] { return manager.covered_netns(); };
+  auto covered = [&manager] { return manager.selected_netns(); };
   if (cfg.table_stats.enabled)
     collectables.push_back(std::make_shared<TableCollector>(
         covered, table_sockets, TableCollector::Options{cfg.table_stats.per_cpu, cfg.table_stats.timeout}));

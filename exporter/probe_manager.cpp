@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -112,6 +113,9 @@ void ProbeManager::rescan() {
       vanished_++;
       it = netns_.erase(it);  // closes the link fds
     }
+    for (const auto& [ino, path] : selected_)
+      if (!present.count(ino) && std::find(gone.begin(), gone.end(), ino) == gone.end()) gone.push_back(ino);
+    selected_ = present;
     if (any_nf)
       for (const auto& [ino, path] : present) {
         if (netns_.count(ino)) continue;
@@ -179,11 +183,9 @@ std::map<uint8_t, std::string> ProbeManager::probe_names() const {
   return names;
 }
 
-NetnsMap ProbeManager::covered_netns() const {
+NetnsMap ProbeManager::selected_netns() const {
   std::lock_guard lk(mu_);
-  NetnsMap out;
-  for (const auto& [ino, links] : netns_) out.emplace(ino, links.path);
-  return out;
+  return selected_;
 }
 
 }  // namespace nfct

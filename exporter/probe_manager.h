@@ -60,8 +60,10 @@ class ProbeManager {
   bool any_attached() const;
   // Index -> probe name, for every index the BPF programs may report.
   std::map<uint8_t, std::string> probe_names() const;
-  // The namespaces with netfilter links now (inode -> path): the ones the exporter covers.
-  NetnsMap covered_netns() const;
+  // The namespaces of the `netns` selection found by the last rescan (inode -> path),
+  // whether or not a probe could attach there. A namespace that leaves this set is
+  // reported to `on_gone` like one with links.
+  NetnsMap selected_netns() const;
 
  private:
   struct NetnsLinks {
@@ -76,6 +78,7 @@ class ProbeManager {
   mutable std::mutex mu_;
   std::vector<ProbeState> probes_;
   std::map<uint64_t, NetnsLinks> netns_;
+  NetnsMap selected_;
   std::vector<UniqueFd> tp_links_;
   uint64_t rescans_ = 0;
   uint64_t vanished_ = 0;

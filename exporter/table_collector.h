@@ -20,7 +20,7 @@ class TableCollector : public prometheus::Collectable {
     bool per_cpu = false;
     std::chrono::milliseconds timeout{2000};  // per namespace and scrape
   };
-  // `covered` names the namespaces to read (ProbeManager::covered_netns).
+  // `covered` names the namespaces to read (ProbeManager::selected_netns).
   TableCollector(std::function<NetnsMap()> covered, NetnsSockets& sockets, Options opts);
 
   // Never throws: a namespace that cannot be read is logged, counted in
