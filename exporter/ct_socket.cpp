@@ -82,13 +82,13 @@ Expected<bool> CtSocket::transact(CtRequest request, Deadline deadline, const Me
   broken_ = true;
   const int fd = mnl_socket_get_fd(nl_);
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    // Rounded up, so that a poll that times out is past the deadline.
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return Error{"no complete answer before the deadline"};
     pollfd p{fd, POLLIN, 0};
     int rc = ::poll(&p, 1, static_cast<int>(left.count()));
-    if (rc < 0 && errno == EINTR) continue;
+    if (rc == 0 || (rc < 0 && errno == EINTR)) continue;
     if (rc < 0) return Error{sys_error("poll")};
-    if (rc == 0) return Error{"no complete answer before the deadline"};
     ssize_t n = ::recv(fd, buf_.data(), buf_.size(), MSG_DONTWAIT | MSG_TRUNC);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
     if (n < 0) return Error{sys_error("netlink receive")};

@@ -223,6 +223,28 @@ for p in range(first, first + count):
 print(sent, failed)
 """
 
+# argv: count. UDP flows to distinct (source port, destination port) pairs over
+# loopback, 50 000 per socket; with input dropping them no ICMP answers.
+UDP_FILL = r"""
+import socket, sys
+count, sent, socks = int(sys.argv[1]), 0, []
+while sent < count:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    socks.append(s)
+    for port in range(10000, 10000 + min(50000, count - sent)):
+        s.sendto(b"x", ("127.0.0.1", port))
+        sent += 1
+"""
+
+FILL_RULES = """
+table inet nfct_tbl_fill {
+  chain in {
+    type filter hook input priority 0; policy accept;
+    udp dport 10000-60000 drop
+  }
+}
+"""
+
 # argv: addr port count. Opens `count` TCP connections to a listener of its own and holds
 # them (established, assured) until stdin closes.
 TCP_HOLD = r"""

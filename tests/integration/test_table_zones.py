@@ -8,7 +8,7 @@ One namespace, loopback traffic: UDP flows in zones 7 and 12 (both directions), 
 import collections
 import unittest
 
-from table_harness import TCP_HOLD, UDP_SPRAY, TableTestCase, wait_for
+from table_harness import FILL_RULES, TCP_HOLD, UDP_FILL, UDP_SPRAY, TableTestCase, wait_for
 
 # Zones are set before conntrack (priority raw), on output: on loopback every packet,
 # request and reply, passes there.
@@ -134,6 +134,37 @@ class ZoneEntriesTest(TableTestCase):
             return ok, "series %s, unlabeled %s, want %d in all" % (series, unlabeled, total)
 
         wait_for(limited, what="two series and the rest unlabeled")
+
+    def test_dump_is_bounded_by_its_timeout(self):
+        """A dump that runs past zone_entries.timeout is stopped and counted; the counts
+        of a stopped dump are never shown; table statistics go on regardless."""
+        ns = self.lab.netns("big")
+        ns.nft(FILL_RULES)
+        ns.sysctl("net.netfilter.nf_conntrack_udp_timeout", 600)
+        ns.python(UDP_FILL, 100000, timeout=120)
+        entries = ns.ct_count()
+        self.assertGreaterEqual(entries, 99000)
+        ex = self.exporter([ns], zone_entries={"enabled": True, "interval": "100ms", "timeout": "100ms"})
+
+        def attempts():
+            m = ex.scrape()
+            return (m.value("nfct_zone_dumps_total") or 0) >= 5, m
+        m = wait_for(attempts, timeout=30, what="five dump attempts")
+        label = ns.label
+        # A dump ends at the deadline at the latest (plus one datagram of entries).
+        self.assertLessEqual(m.value("nfct_zone_dump_duration_seconds", netns=label), 0.1 + 0.05)
+        timeouts = m.value("nfct_zone_dump_errors_total", reason="timeout")
+        if timeouts:
+            # Shown counts are from complete dumps only.
+            dumped = m.value("nfct_zone_dump_entries", netns=label)
+            self.assertIn(dumped, (None, entries))
+        else:
+            self.assertEqual(m.value("nfct_zone_dump_entries", netns=label), entries)
+        self.assertEqual(m.value("nfct_zone_dump_errors_total", reason="error"), 0, ex.log())
+        self.assertEqual(m.value("nfct_table_entries", netns=label), entries)
+        self.assertEqual(m.value("nfct_table_read_success", netns=label), 1)
+        print("\n%d entries: %d of %d dumps stopped at the deadline"
+              % (entries, timeouts, m.value("nfct_zone_dumps_total")))
 
 
 if __name__ == "__main__":
