@@ -436,6 +436,14 @@ class Exporter:
 class TableTestCase(unittest.TestCase):
     maxDiff = None
 
+    def assert_promtool_clean(self, m):
+        """promtool check metrics finds nothing to say about the exposition."""
+        promtool = shutil.which("promtool")
+        if not promtool:
+            self.skipTest("promtool is not installed (Debian package prometheus)")
+        p = run([promtool, "check", "metrics"], input=m.text, check=False)
+        self.assertEqual((p.returncode, p.stdout + p.stderr), (0, ""))
+
     def setUp(self):
         if os.geteuid() != 0:
             raise RuntimeError("the privileged integration tests need root")

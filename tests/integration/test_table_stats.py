@@ -118,6 +118,7 @@ class TableStatsTest(TableTestCase):
         self.assertEqual(ma.names("nfct_zone_entries") | ma.names("nfct_zone_dump"), set())
         for metric in ("nfct_table_entries", "nfct_table_drop_total", "nfct_expect_entries"):
             self.assertEqual(ma.types[metric], "counter" if metric.endswith("_total") else "gauge")
+        self.assert_promtool_clean(ma)
 
     def test_per_cpu_statistics_equal_each_conntrack_line(self):
         ns = self.lab.netns("cpu")
@@ -128,6 +129,7 @@ class TableStatsTest(TableTestCase):
         self.assertGreaterEqual(len(o["stats"]), 1)
         self.assertGreater(sum(v["invalid"] for v in o["stats"].values()), 0)
         self.assertTrue(all("cpu" in l for l, _ in m.select("nfct_table_drop_total")))  # no sums
+        self.assert_promtool_clean(m)
 
     def test_full_table_drops_equal_conntrack(self):
         """nf_conntrack_max is one value for the host, compared with each namespace's own

@@ -113,6 +113,7 @@ class ZoneEntriesTest(TableTestCase):
         self.assertEqual(m.value("nfct_zone_dump_errors_total", reason="error"), 0)
         self.assertEqual(m.types["nfct_zone_entries"], "gauge")
         self.assertEqual(m.types["nfct_zone_dumps_total"], "counter")
+        self.assert_promtool_clean(m)
 
         # The counts follow the table: new entries show in a later dump.
         ns.python(UDP_SPRAY, "127.0.0.1", 6050, 2)
