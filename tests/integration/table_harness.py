@@ -248,8 +248,11 @@ table inet nfct_tbl_fill {
 # argv: addr port count. Opens `count` TCP connections to a listener of its own and holds
 # them (established, assured) until stdin closes.
 TCP_HOLD = r"""
-import socket, sys
+import resource, socket, sys
 addr, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+if soft < 2 * count + 64:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 2 * count + 64), hard))
 l = socket.socket()
 l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 l.bind((addr, port))
