@@ -224,6 +224,24 @@ class TableStatsTest(TableTestCase):
         wait_for(closed, what="B's two ctnetlink sockets to be closed")
         self.assertEqual(ex.scrape().value("nfct_table_read_success", netns=a.label), 1)
 
+    def test_namespaces_without_netfilter_probes_are_read(self):
+        """Coverage follows the netns selection, not where hooks attached: with only a
+        tracepoint probe there is no link in any namespace, and still both are read."""
+        a, b = self.lab.netns("a"), self.lab.netns("b")
+        ex = self.exporter([a, b], probes=["tp:net:net_dev_start_xmit"])
+        a.python(UDP_SPRAY, "127.0.0.1", 9000, 3)
+        self.assert_matches_conntrack(ex, [a, b])
+        self.assertEqual(ex.scrape().value("nfct_table_entries", netns=a.label), 3)
+        with_b, b_label = ex.socket_fds(), b.label
+        self.lab.delete(b)
+
+        def closed():
+            gone = ex.scrape().value("nfct_table_read_success", netns=b_label) is None
+            fds = ex.socket_fds()
+            return gone and fds == with_b - 1, "series gone: %s, sockets %d (had %d)" % (gone, fds, with_b)
+
+        wait_for(closed, what="B's ctnetlink socket to be closed")
+
 
 if __name__ == "__main__":
     unittest.main()
