@@ -83,6 +83,31 @@ class Parser {
                 }},
            });
          }},
+        {"table_stats", [&](const YAML::Node& n) {
+           expect_map(n, "table_stats");
+           for_each_key(n, "table_stats", {
+               {"enabled", [&](const YAML::Node& v) { cfg.table_stats.enabled = boolean(v, "table_stats.enabled"); }},
+               {"per_cpu", [&](const YAML::Node& v) { cfg.table_stats.per_cpu = boolean(v, "table_stats.per_cpu"); }},
+               {"timeout", [&](const YAML::Node& v) {
+                  cfg.table_stats.timeout = duration(v, "table_stats.timeout");
+                  if (cfg.table_stats.timeout > std::chrono::minutes(1))
+                    fail(source_, v.Mark(), "table_stats.timeout: must be at most 1m");
+                }},
+           });
+         }},
+        {"zone_entries", [&](const YAML::Node& n) {
+           expect_map(n, "zone_entries");
+           for_each_key(n, "zone_entries", {
+               {"enabled", [&](const YAML::Node& v) { cfg.zone_entries.enabled = boolean(v, "zone_entries.enabled"); }},
+               {"interval", [&](const YAML::Node& v) { cfg.zone_entries.interval = duration(v, "zone_entries.interval"); }},
+               {"timeout", [&](const YAML::Node& v) { cfg.zone_entries.timeout = duration(v, "zone_entries.timeout"); }},
+               {"max_series", [&](const YAML::Node& v) {
+                  cfg.zone_entries.max_series = uint_in(v, "zone_entries.max_series", 1, 1'000'000);
+                }},
+           });
+           if (cfg.zone_entries.timeout > cfg.zone_entries.interval)
+             fail(source_, n.Mark(), "zone_entries: timeout must not be longer than interval");
+         }},
     });
     return cfg;
   }
@@ -123,6 +148,13 @@ class Parser {
   T checked(const YAML::Node& n, Expected<T> v) {
     if (!v) fail(source_, n.Mark(), v.error());
     return std::move(v.value());
+  }
+
+  bool boolean(const YAML::Node& n, const std::string& what) {
+    const std::string s = scalar(n, what);
+    if (s == "true") return true;
+    if (s == "false") return false;
+    fail(source_, n.Mark(), what + ": expected true or false, got '" + s + "'");
   }
 
   uint32_t uint_in(const YAML::Node& n, const std::string& what, uint64_t lo, uint64_t hi) {

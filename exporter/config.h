@@ -34,6 +34,19 @@ struct Config {
     uint32_t store_size = 4096;             // events kept for /events
     uint32_t ring_buffer_size = 1u << 20;   // bytes, a power of two >= 4096
   } events;
+  // Conntrack table size, limit and kernel statistics over ctnetlink, on every scrape.
+  struct TableStats {
+    bool enabled = true;
+    bool per_cpu = false;                     // a `cpu` label instead of sums over CPUs
+    std::chrono::milliseconds timeout{2000};  // per namespace and scrape
+  } table_stats;
+  // Live entries per zone, protocol and TCP state from a background table dump.
+  struct ZoneEntries {
+    bool enabled = false;
+    std::chrono::milliseconds interval{30000};
+    std::chrono::milliseconds timeout{10000};  // per namespace and dump, at most interval
+    uint32_t max_series = 1000;                // per namespace
+  } zone_entries;
 };
 
 // A configuration error: `what()` names the file, line and column and what was expected.

@@ -20,9 +20,13 @@
 #include "log.h"
 #include "metric_families.h"
 #include "netns_scan.h"
+#include "netns_sockets.h"
 #include "probe_manager.h"
+#include "table_collector.h"
 #include "tracepoint_check.h"
 #include "version.h"
+#include "zone_collector.h"
+#include "zone_dumper.h"
 
 namespace nfct {
 namespace {
@@ -116,9 +120,16 @@ int run_exporter(int argc, char** argv) {
   if (cli.check) return check_config(cfg, cli, programs);
 
   CounterReader reader(programs.counters_fd(), programs.overflow_fd());
-  ProbeManager manager(programs, cfg.probes, cfg.netns, [&reader](uint64_t netns) {
+  // ctnetlink sockets, one per covered namespace: for the scrapes, and separate ones for
+  // the background dumps so that a long dump never holds up a scrape.
+  NetnsSockets table_sockets, zone_sockets;
+  std::unique_ptr<ZoneDumper> zone_dumper;
+  ProbeManager manager(programs, cfg.probes, cfg.netns, [&](uint64_t netns) {
     size_t n = reader.purge_netns(static_cast<uint32_t>(netns));
     spdlog::debug("netns {}: removed {} counter entries", netns, n);
+    table_sockets.forget(netns);
+    zone_sockets.forget(netns);
+    if (zone_dumper) zone_dumper->forget(netns);
   });
   manager.attach_tracepoints();
   manager.rescan();
@@ -139,16 +150,28 @@ int run_exporter(int argc, char** argv) {
   auto build_info = std::make_shared<StaticFamilies>(build_info_family(
       kVersion, kRevision,
       std::to_string(libbpf_major_version()) + "." + std::to_string(libbpf_minor_version())));
-  HttpServer http({address, cfg.telemetry_path}, {collector, events_collector, build_info},
-                  [&manager] { return manager.any_attached(); });
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables{collector, events_collector, build_info};
+  auto covered = [&manager] { return manager.selected_netns(); };
+  if (cfg.table_stats.enabled)
+    collectables.push_back(std::make_shared<TableCollector>(
+        covered, table_sockets, TableCollector::Options{cfg.table_stats.per_cpu, cfg.table_stats.timeout}));
+  if (cfg.zone_entries.enabled) {
+    zone_dumper = std::make_unique<ZoneDumper>(
+        covered, zone_sockets,
+        ZoneDumper::Options{cfg.zone_entries.interval, cfg.zone_entries.timeout, cfg.zone_entries.max_series});
+    collectables.push_back(std::make_shared<ZoneCollector>(*zone_dumper));
+  }
+  HttpServer http({address, cfg.telemetry_path}, collectables, [&manager] { return manager.any_attached(); });
   http.add_handler("/events", &events_handler);
   manager.start(cfg.netns_rescan_interval);
+  if (zone_dumper) zone_dumper->start();
   spdlog::info("{} listening on {}, metrics at {}", version_string(), address.text, cfg.telemetry_path);
 
   int sig = 0;
   sigwait(&shutdown, &sig);
   spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   events_handler.stop();  // ends follow streams so that the HTTP server can close
+  if (zone_dumper) zone_dumper->stop();
   manager.stop();         // closes every link before the programs and maps go
   if (consumer) consumer->stop();
   return 0;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -112,6 +113,9 @@ void ProbeManager::rescan() {
       vanished_++;
       it = netns_.erase(it);  // closes the link fds
     }
+    for (const auto& [ino, path] : selected_)
+      if (!present.count(ino) && std::find(gone.begin(), gone.end(), ino) == gone.end()) gone.push_back(ino);
+    selected_ = present;
     if (any_nf)
       for (const auto& [ino, path] : present) {
         if (netns_.count(ino)) continue;
@@ -177,6 +181,11 @@ std::map<uint8_t, std::string> ProbeManager::probe_names() const {
   std::map<uint8_t, std::string> names;
   for (const auto& s : probes_) names[s.index] = s.probe.name();
   return names;
+}
+
+NetnsMap ProbeManager::selected_netns() const {
+  std::lock_guard lk(mu_);
+  return selected_;
 }
 
 }  // namespace nfct

@@ -60,6 +60,10 @@ class ProbeManager {
   bool any_attached() const;
   // Index -> probe name, for every index the BPF programs may report.
   std::map<uint8_t, std::string> probe_names() const;
+  // The namespaces of the `netns` selection found by the last rescan (inode -> path),
+  // whether or not a probe could attach there. A namespace that leaves this set is
+  // reported to `on_gone` like one with links.
+  NetnsMap selected_netns() const;
 
  private:
   struct NetnsLinks {
@@ -74,6 +78,7 @@ class ProbeManager {
   mutable std::mutex mu_;
   std::vector<ProbeState> probes_;
   std::map<uint64_t, NetnsLinks> netns_;
+  NetnsMap selected_;
   std::vector<UniqueFd> tp_links_;
   uint64_t rescans_ = 0;
   uint64_t vanished_ = 0;

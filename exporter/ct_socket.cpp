@@ -1,0 +1,106 @@
+#include "ct_socket.h"
+
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include "unique_fd.h"
+
+namespace nfct {
+namespace {
+
+// The kernel sizes dump messages to what recvmsg() asked for, capped near 32 KiB.
+constexpr size_t kRecvBufferSize = 64 * 1024;
+
+std::string sys_error(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+}  // namespace
+
+CtSocket::CtSocket(mnl_socket* nl)
+    : nl_(nl),
+      portid_(mnl_socket_get_portid(nl)),
+      seq_(static_cast<uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count())),
+      buf_(kRecvBufferSize) {}
+
+CtSocket::~CtSocket() { mnl_socket_close(nl_); }
+
+Expected<std::unique_ptr<CtSocket>> CtSocket::open_here() {
+  mnl_socket* nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+  if (!nl) return Error{sys_error("netlink socket")};
+  if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+    Error e{sys_error("netlink bind")};
+    mnl_socket_close(nl);
+    return e;
+  }
+  // Reading our own answers only: extended ACKs and the like are not asked for.
+  return std::unique_ptr<CtSocket>(new CtSocket(nl));
+}
+
+Expected<std::unique_ptr<CtSocket>> CtSocket::open_in_netns(const std::string& path, uint64_t inode) {
+  std::unique_ptr<CtSocket> sock;
+  std::string error;
+  std::thread worker([&] {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+      error = sys_error("cannot open " + path);
+      return;
+    }
+    struct stat st {};
+    if (inode && (::fstat(fd.get(), &st) != 0 || st.st_ino != inode)) {
+      error = path + " is no longer network namespace " + std::to_string(inode);
+      return;
+    }
+    if (::setns(fd.get(), CLONE_NEWNET) != 0) {
+      error = sys_error("cannot enter " + path);
+      return;
+    }
+    auto s = open_here();
+    if (s)
+      sock = std::move(*s);
+    else
+      error = s.error();
+  });
+  worker.join();
+  if (!sock) return Error{error};
+  return sock;
+}
+
+Expected<bool> CtSocket::transact(CtRequest request, Deadline deadline, const MessageHandler& on_msg) {
+  if (broken_) return Error{"socket unusable after an earlier error"};
+  alignas(nlmsghdr) char req[kRequestBufferSize];
+  const uint32_t seq = ++seq_;
+  nlmsghdr* nlh = build_request(request, seq, req);
+  if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0) return Error{sys_error("netlink send")};
+  // From here on, an early return leaves part of the answer in the socket.
+  broken_ = true;
+  const int fd = mnl_socket_get_fd(nl_);
+  for (;;) {
+    // Rounded up, so that a poll that times out is past the deadline.
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return Error{"no complete answer before the deadline"};
+    pollfd p{fd, POLLIN, 0};
+    int rc = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (rc == 0 || (rc < 0 && errno == EINTR)) continue;
+    if (rc < 0) return Error{sys_error("poll")};
+    ssize_t n = ::recv(fd, buf_.data(), buf_.size(), MSG_DONTWAIT | MSG_TRUNC);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+    if (n < 0) return Error{sys_error("netlink receive")};
+    if (static_cast<size_t>(n) > buf_.size()) return Error{"netlink message larger than the receive buffer"};
+    ReplyWalk walk = walk_reply(buf_.data(), static_cast<size_t>(n), seq, portid_, on_msg);
+    switch (walk.status) {
+      case ReplyStatus::More: continue;
+      case ReplyStatus::Done: broken_ = false; return true;
+      case ReplyStatus::Failed: broken_ = false; return Error{walk.error};  // the answer ended
+      case ReplyStatus::Aborted: return Error{walk.error};
+    }
+  }
+}
+
+}  // namespace nfct
