@@ -10,7 +10,8 @@ build_pkgs=(
   nlohmann-json3-dev libmnl-dev doctest-dev
 )
 test_pkgs=(
-  iproute2 nftables conntrack iputils-ping netcat-openbsd python3 prometheus procps
+  iproute2 nftables conntrack iputils-ping netcat-openbsd python3 python3-jsonschema prometheus procps
+  python3-yaml   # tests/tools (dashboard, rules and metric reference checks)
 )
 
 want=("${build_pkgs[@]}")

@@ -638,6 +638,8 @@ class Metrics:
 def yaml_config(cfg):
     """A small YAML emitter for the config's dicts, lists and scalars."""
     def scalar(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
         return json.dumps(v) if isinstance(v, str) else str(v)
 
     def emit(obj, indent):
