@@ -94,7 +94,7 @@ struct nfct_event {
 
 /* Per-CPU sampling state and counters. */
 struct nfct_sampler {
-	__u64 sampled;    /* records reserved and submitted */
+	__u64 sampled;    /* packets chosen for sampling, dropped ones included */
 	__u64 dropped;    /* sampled but the ring buffer was full */
 	__u32 countdown;  /* tracked packets until the next sample */
 	__u32 pad;

@@ -54,6 +54,20 @@ bool EventsHandler::get(mg_connection* conn, bool head) {
 }
 
 bool EventsHandler::follow(mg_connection* conn, const EventsQuery& q, bool head) {
+  // Each stream holds an HTTP worker thread: keep some for /metrics and /healthz.
+  if (followers_.fetch_add(1) >= max_followers_) {
+    followers_--;
+    nlohmann::ordered_json body{{"error", "too many follow=1 streams"},
+                                {"parameter", "follow"},
+                                {"message", "at most " + std::to_string(max_followers_) + " streams at once"}};
+    send_response(conn, 503, "application/json", body.dump() + "\n", head);
+    return true;
+  }
+  struct Release {
+    std::atomic<size_t>& n;
+    ~Release() { n--; }
+  } release{followers_};
+
   // Subscribe before answering, so that every event sampled after the request started
   // is seen. The response is delimited by closing the connection.
   auto sub = store_.subscribe(q.filter);
@@ -62,15 +76,22 @@ bool EventsHandler::follow(mg_connection* conn, const EventsQuery& q, bool head)
             content_type(q.format));
   if (head) return true;
   size_t sent = 0;
+  auto last_write = std::chrono::steady_clock::now();
   while (!stopping_ && !sub->closed()) {
     auto batch = sub->wait(std::chrono::milliseconds(500));
     std::string out;
+    // A client that went away is only noticed by writing to it: a quiet stream sends
+    // an empty line as keep-alive, so that its thread is freed within seconds.
+    if (batch.empty() && std::chrono::steady_clock::now() - last_write >= kKeepAlive) out = "\n";
     if (uint64_t d = sub->take_dropped()) out += dropped_notice(d, q.format);
     for (const auto& e : batch) {
       out += render_line(e, q.format);
       if (q.limit_given && ++sent >= q.limit) break;
     }
-    if (!out.empty() && mg_write(conn, out.data(), out.size()) <= 0) break;  // client gone
+    if (!out.empty()) {
+      if (mg_write(conn, out.data(), out.size()) <= 0) break;  // client gone
+      last_write = std::chrono::steady_clock::now();
+    }
     if (q.limit_given && sent >= q.limit) break;
   }
   sub->close();

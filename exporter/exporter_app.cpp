@@ -142,7 +142,7 @@ int run_exporter(int argc, char** argv) {
     consumer = std::make_unique<EventConsumer>(programs.events_fd(), store, manager.probe_names());
     consumer->start();
   }
-  EventsHandler events_handler(store);
+  EventsHandler events_handler(store, kHttpThreads - kReservedThreads);
 
   auto collector = std::make_shared<ConntrackCollector>(reader, manager, cfg.max_entries);
   auto events_collector =

@@ -15,10 +15,14 @@ class CivetHandler;
 
 namespace nfct {
 
+// Concurrent HTTP connections; follow=1 streams may take all but kReservedThreads.
+inline constexpr int kHttpThreads = 32;
+inline constexpr int kReservedThreads = 8;
+
 struct HttpOptions {
   ListenAddress address;
   std::string telemetry_path = "/metrics";
-  int threads = 32;  // concurrent connections, follow=1 streams included
+  int threads = kHttpThreads;
 };
 
 class HttpServer {
