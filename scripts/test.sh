@@ -8,3 +8,13 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j"$(nproc)"
 ctest --test-dir build --output-on-failure -L unit
 ctest --test-dir build --output-on-failure -L privileged
+
+# The same unit tests, and the tests that feed the exporter bad input, hostile HTTP,
+# namespaces coming and going, /events streams and shutdown, against a build with
+# AddressSanitizer, LeakSanitizer and UBSan: any leak or undefined behaviour fails them
+# (the exporter must still exit 0 on SIGTERM).
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DNFCT_SANITIZE=ON
+cmake --build build-asan -j"$(nproc)" --target nfct_exporter unit_tests
+export ASAN_OPTIONS=detect_leaks=1:exitcode=23 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+ctest --test-dir build-asan --output-on-failure -R '^unit$'
+ctest --test-dir build-asan --output-on-failure -R 'integration\.test_(bad_input|hostile_http|lifecycle|events)$'
