@@ -1118,7 +1118,9 @@ def machine_info(lab: Lab | None, mode: str, P: dict) -> dict:
         pass
     mem = re.search(r"^MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text(), re.M)
     rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+    # Changes to the results themselves do not make the measured tree dirty.
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "--",
+                            ".", ":!docs/performance.md", ":!bench/results"],
                            capture_output=True, text=True).stdout.strip() != ""
     version = ""
     if lab:
