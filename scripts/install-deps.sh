@@ -14,10 +14,15 @@ test_pkgs=(
   python3-yaml   # tests/tools (dashboard, rules and metric reference checks)
 )
 
+# The benchmark (bench/run.sh) needs the same tools as the tests: ip, nft, conntrack,
+# python3, and bpftool from the build packages.
+bench_pkgs=(iproute2 nftables conntrack iputils-ping python3 procps util-linux)
+
 want=("${build_pkgs[@]}")
-if [[ "${1:-}" == "--test" ]]; then
-  want+=("${test_pkgs[@]}")
-fi
+case "${1:-}" in
+  --test) want+=("${test_pkgs[@]}") ;;
+  --bench) want+=("${bench_pkgs[@]}") ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do
