@@ -1,5 +1,6 @@
 #include "counter_programs.h"
 
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include <cstring>
@@ -14,6 +15,15 @@ namespace {
 
 std::string errstr(int err) { return std::strerror(err < 0 ? -err : err); }
 
+// The kernel's BTF id of struct nf_conn (see nfct.bpf.c), or 0 to read through probes.
+uint32_t nf_conn_btf_id() {
+  btf* vmlinux = btf__load_vmlinux_btf();
+  if (!vmlinux) return 0;
+  int id = btf__find_by_name_kind(vmlinux, "nf_conn", BTF_KIND_STRUCT);
+  btf__free(vmlinux);
+  return id > 0 ? static_cast<uint32_t>(id) : 0;
+}
+
 // Returns the loaded skeleton, or nullptr with `err` set to the negative errno.
 nfct_bpf* open_and_load(const ProgramOptions& opts, bool with_tp, int& err) {
   nfct_bpf* skel = nfct_bpf__open();
@@ -26,6 +36,7 @@ nfct_bpf* open_and_load(const ProgramOptions& opts, bool with_tp, int& err) {
   bpf_program__set_expected_attach_type(skel->progs.nfct_nf,
                                         static_cast<bpf_attach_type>(kBpfAttachNetfilter));
   bpf_program__set_autoload(skel->progs.nfct_tp, with_tp);
+  skel->rodata->nf_conn_btf_id = nf_conn_btf_id();
   bpf_map__set_max_entries(skel->maps.counters, opts.max_entries);
   bpf_map__set_max_entries(skel->maps.events, opts.ring_buffer_bytes);
   skel->rodata->sample_rate = opts.sample_rate;

@@ -1,6 +1,7 @@
 #include "exporter_app.h"
 
 #include <bpf/libbpf.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -106,6 +107,10 @@ sigset_t block_shutdown_signals() {
 }  // namespace
 
 int run_exporter(int argc, char** argv) {
+  // Few malloc pools: the HTTP workers' scrapes then reuse the same memory instead of
+  // each thread keeping its own high-water mark (measured: 581 MiB -> 44 MiB resident at
+  // 20 000 series with 32 workers).
+  mallopt(M_ARENA_MAX, 2);
   const sigset_t shutdown = block_shutdown_signals();
   auto parsed = parse_cli(argc, argv, std::cout, std::cerr);
   if (auto* code = std::get_if<int>(&parsed)) return *code;

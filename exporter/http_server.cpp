@@ -3,6 +3,8 @@
 #include <CivetServer.h>
 #include <prometheus/text_serializer.h>
 
+#include <malloc.h>
+
 #include <sstream>
 
 #include "error.h"
@@ -18,6 +20,9 @@ class MetricsHandler : public GetOnlyHandler {
       : GetOnlyHandler(std::move(path)), c_(std::move(c)) {}
   bool get(mg_connection* conn, bool head) override {
     send_response(conn, 200, "text/plain; version=0.0.4; charset=utf-8", render_metrics(c_), head);
+    // A large scrape allocates tens of MB for a moment; give it back to the system
+    // instead of leaving it in this worker thread's malloc pool.
+    malloc_trim(0);
     return true;
   }
 
