@@ -1317,7 +1317,7 @@ def render_markdown(res: dict) -> str:
                     "v_read": "+ ct status and zone (2 × `bpf_probe_read_kernel`)",
                     "v_array": "+ per-CPU array slot, 16-byte value",
                     "v_hash16": "+ per-CPU hash lookup (12-byte key), 16-byte value",
-                    "v_hash144": "+ 144-byte value, 16 status-bit counters (= the exporter's counting)",
+                    "v_hash144": "+ 144-byte value, 16 status-bit counters (the earlier design)",
                     "v_cast": "`v_read` with direct loads through `bpf_rdonly_cast()` instead of the 2 probe reads",
                     "nfct_nf": "the exporter's program (sampling off)"}
             by = {(r["flood"], r["step"]): r for r in ab["table"]}

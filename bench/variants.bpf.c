@@ -8,7 +8,8 @@
  *   v_read     + the connection's status and zone (two probe reads): every read nfct_nf does
  *   v_array    + one per-CPU array slot (packets, bytes) indexed by probe and state
  *   v_hash16   + one per-CPU hash entry keyed like nfct_nf's, 16-byte value (packets, bytes)
- *   v_hash144  + the 144-byte value and the 16 status-bit counters: nfct_nf's counting path
+ *   v_hash144  + a 144-byte value with 16 status-bit counters: the counting path before
+ *              the status bits moved into the key (kept for comparison)
  *   v_cast     v_read with the connection's fields loaded directly through
  *              bpf_rdonly_cast() instead of two bpf_probe_read_kernel() calls: the
  *              loader puts the kernel's BTF id of struct nf_conn in nf_conn_btf_id (a
@@ -28,6 +29,13 @@ extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym __wea
 
 /* Set by nf_empty before load: the id of struct nf_conn in /sys/kernel/btf/vmlinux. */
 const volatile __u32 nf_conn_btf_id = 0;
+
+/* The value of the earlier design: packets, bytes and one counter per status bit. */
+struct value144 {
+	__u64 packets;
+	__u64 bytes;
+	__u64 status[NFCT_STATUS_BITS];
+};
 
 struct small_value {
 	__u64 packets;
@@ -54,7 +62,7 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 65536);
 	__type(key, struct nfct_key);
-	__type(value, struct nfct_value);
+	__type(value, struct value144);
 } v_h144 SEC(".maps");
 
 /*
@@ -175,7 +183,7 @@ SEC("netfilter")
 int v_hash144(struct bpf_nf_ctx *ctx)
 {
 	struct nfct_key key = {};
-	struct nfct_value *v;
+	struct value144 *v;
 	unsigned long status;
 	__u32 len;
 
@@ -183,7 +191,7 @@ int v_hash144(struct bpf_nf_ctx *ctx)
 		return NF_ACCEPT;
 	v = bpf_map_lookup_elem(&v_h144, &key);
 	if (!v) {
-		struct nfct_value zero = {};
+		struct value144 zero = {};
 
 		bpf_map_update_elem(&v_h144, &key, &zero, BPF_NOEXIST);
 		v = bpf_map_lookup_elem(&v_h144, &key);

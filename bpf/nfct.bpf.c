@@ -40,8 +40,8 @@ extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym __wea
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	/*
-	 * No preallocation: a per-CPU value is 144 bytes, so preallocating 65536 entries
-	 * on a 64-CPU host would pin 600 MiB. Entries are allocated on first use instead.
+	 * No preallocation: preallocating 65536 per-CPU entries on a 64-CPU host would pin
+	 * 64 MiB of values alone. Entries are allocated on first use instead.
 	 */
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 65536);
@@ -212,6 +212,7 @@ static __always_inline void count(__u8 probe, __u32 netns, unsigned long nfct, _
 					key.zone_dir = zone.dir;
 				}
 			}
+			key.status = status & 0xffff;
 			if (sample_rate)
 				maybe_sample(probe, netns, key.state, ct);
 		}
@@ -235,10 +236,6 @@ static __always_inline void count(__u8 probe, __u32 netns, unsigned long nfct, _
 	}
 	v->packets++;
 	v->bytes += len;
-#pragma unroll
-	for (int i = 0; i < NFCT_STATUS_BITS; i++)
-		if (status & (1UL << i))
-			v->status[i]++;
 }
 
 /*

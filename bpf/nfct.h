@@ -27,23 +27,27 @@
 
 #define NFCT_STATUS_BITS 16
 
+/*
+ * The connection's status bits 0..15 are part of the key: a packet then costs one hash
+ * lookup and two increments of a 16-byte value, and userspace derives the per-bit counts
+ * (a bit's packets are the packets of every key that has it). A (probe, netns, zone,
+ * state) sees only a handful of distinct status values, so this multiplies entries by
+ * a few while each entry is 9 times smaller than 16 per-bit counters would make it.
+ */
 struct nfct_key {
 	__u32 netns;    /* inode number of the packet's network namespace */
 	__u16 zone;     /* nf_conn zone id, 0 without a connection */
 	__u8 zone_dir;  /* nf_conn zone direction bits, 0 without a connection */
 	__u8 probe;     /* see the index space above */
 	__u8 state;     /* ctinfo or NFCT_STATE_NO_CT */
-	__u8 pad[3];    /* always zero: part of the hashed key */
+	__u8 pad;       /* always zero: part of the hashed key */
+	__u16 status;   /* nf_conn status bits 0..15 (IPS_*_BIT), 0 without a connection */
 };
 
-/*
- * One value per key and CPU. The status bit counters live in the same value so that a
- * packet costs one hash lookup; userspace sums them over zones for the per-bit metric.
- */
+/* One value per key and CPU. */
 struct nfct_value {
 	__u64 packets;
 	__u64 bytes;
-	__u64 status[NFCT_STATUS_BITS];
 };
 
 /* Packets that found the counter map full: per probe, per CPU. */

@@ -21,7 +21,7 @@ Aggregates aggregate(const std::vector<CounterEntry>& entries) {
     s.packets += v.packets;
     s.bytes += v.bytes;
     for (uint8_t b = 0; b < NFCT_STATUS_BITS; b++)
-      if (v.status[b]) a.bits[{k.probe, k.netns, b}] += v.status[b];
+      if (k.status & (1u << b) && v.packets) a.bits[{k.probe, k.netns, b}] += v.packets;
     if (k.state != NFCT_STATE_UNTRACKED)
       a.zones[{k.probe, k.netns, k.zone, k.zone_dir, k.state}] += v.packets;
   }

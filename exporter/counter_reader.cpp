@@ -15,7 +15,6 @@ nfct_value sum_percpu(const nfct_value* values, int ncpus) {
   for (int c = 0; c < ncpus; c++) {
     s.packets += values[c].packets;
     s.bytes += values[c].bytes;
-    for (int b = 0; b < NFCT_STATUS_BITS; b++) s.status[b] += values[c].status[b];
   }
   return s;
 }
