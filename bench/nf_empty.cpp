@@ -4,8 +4,8 @@
 //   nf_empty [--enable-stats] [--priority=N] [--variants] NETNS:HOOK[:ipv4|ipv6] ...
 //
 // NETNS is a path (/run/netns/NAME, /proc/PID/ns/net); HOOK is prerouting, input, forward,
-// output or postrouting. The default priority INT_MAX - 2 runs right before the
-// exporter's programs (INT_MAX - 1). With --enable-stats it also holds a BPF_ENABLE_STATS
+// output or postrouting. The default priority INT_MAX - 3 runs right before the
+// exporter's programs (INT_MAX - 2). With --enable-stats it also holds a BPF_ENABLE_STATS
 // file descriptor, which turns kernel BPF run-time statistics on for as long as this
 // process lives (as kernel.bpf_stats_enabled=1 does, without touching the sysctl).
 // With --variants it also attaches the programs of variants.bpf.c (the counting path cut
@@ -93,7 +93,7 @@ void set_netfilter_type(bpf_program* p) {
 
 int main(int argc, char** argv) {
   bool stats = false, variants = false;
-  int32_t priority = INT_MAX - 2;
+  int32_t priority = INT_MAX - 3;
   std::vector<Attach> attaches;
   for (int i = 1; i < argc; i++) {
     std::string arg = argv[i];

@@ -233,7 +233,7 @@ table inet nfbench {
 # A namespace with only loopback, one zone per UDP destination port: zone = the low 14
 # bits of the port (nft loads them in network byte order, so the zone id is the byte-swapped
 # value; distinct ports below 16384 still give distinct zones). The late input chain drops the
-# datagrams after the exporter's hook (INT_MAX - 1) so that no ICMP error comes back.
+# datagrams after the exporter's hook (INT_MAX - 2) so that no ICMP error comes back.
 RULES_ZONES = """
 table inet nfbench {
   chain raw_out {
@@ -510,9 +510,9 @@ class NfEmpty:
     def __init__(self, lab: Lab, attaches: list[str], variants: bool = False):
         self.lab = lab
         last = ""
-        # INT_MAX - 2 is right before the exporter; if another BPF program holds that
-        # priority at one of the hooks (EBUSY, exit 3), step down.
-        for prio in range(INT_MAX - 2, INT_MAX - 40, -8):
+        # INT_MAX - 3 is right before the exporter (INT_MAX - 2); if another BPF program
+        # holds that priority at one of the hooks (EBUSY, exit 3), step down.
+        for prio in range(INT_MAX - 3, INT_MAX - 40, -8):
             cmd = [str(lab.nf_empty_bin), "--enable-stats", f"--priority={prio}"]
             if variants:
                 cmd.append("--variants")
@@ -1291,7 +1291,7 @@ def render_markdown(res: dict) -> str:
         L.append("")
         L.append(f"ns per program run (one packet at one hook), kernel BPF statistics. The floor is "
                  f"`bench/empty.bpf.c` at the same four hooks (priority {bpf['floor_priority']}, right "
-                 f"before the exporter's INT_MAX-1) in the same floods. "
+                 f"before the exporter's INT_MAX-2) in the same floods. "
                  f"Repetitions: {res['machine']['parameters']['bpf_rounds']} exporter runs per sampling setting, "
                  f"{res['machine']['parameters']['bpf_seconds']:.0f} s per flood.")
         L.append("")
