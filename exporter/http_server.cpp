@@ -3,13 +3,12 @@
 #include <CivetServer.h>
 #include <prometheus/text_serializer.h>
 
-#include <malloc.h>
-
 #include <sstream>
 
 #include "error.h"
 #include "http_util.h"
 #include "log.h"
+#include "memory_trimmer.h"
 
 namespace nfct {
 namespace {
@@ -20,14 +19,13 @@ class MetricsHandler : public GetOnlyHandler {
       : GetOnlyHandler(std::move(path)), c_(std::move(c)) {}
   bool get(mg_connection* conn, bool head) override {
     send_response(conn, 200, "text/plain; version=0.0.4; charset=utf-8", render_metrics(c_), head);
-    // A large scrape allocates tens of MB for a moment; give it back to the system
-    // instead of leaving it in this worker thread's malloc pool.
-    malloc_trim(0);
+    trimmer_.request();  // the scrape's transient memory goes back to the system later
     return true;
   }
 
  private:
   std::vector<std::shared_ptr<prometheus::Collectable>> c_;
+  MemoryTrimmer trimmer_;
 };
 
 class HealthHandler : public GetOnlyHandler {
