@@ -85,6 +85,18 @@ int check_config(const Config& cfg, const CliOptions& cli, const CounterPrograms
     std::cout << "\n";
     usable += !netns.empty() || cfg.netns.all;
   }
+  std::cout << "events: " << (cfg.events.sample_rate ? "one tracked packet in " + std::to_string(cfg.events.sample_rate)
+                                                     : std::string("off"))
+            << "\n";
+  std::cout << "table statistics: "
+            << (cfg.table_stats.enabled ? std::string("read on every scrape") + (cfg.table_stats.per_cpu ? ", per CPU" : "")
+                                        : std::string("off"))
+            << "\n";
+  std::cout << "zone entries: "
+            << (cfg.zone_entries.enabled
+                    ? "dumped every " + std::to_string(cfg.zone_entries.interval.count()) + "ms"
+                    : std::string("off"))
+            << "\n";
   std::cout << "listen address " << cfg.listen_address << ", metrics at " << cfg.telemetry_path << "\n";
   if (!usable) {
     std::cout << "no probe can attach\n";

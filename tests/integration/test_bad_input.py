@@ -158,6 +158,18 @@ class BadInputTest(NfctTestCase):
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertIn("nf:ipv4:input", p.stdout)
         self.assertIn(str(self.ns.inode), p.stdout)
+        self.assertIn("events: off", p.stdout)
+        self.assertIn("table statistics: read on every scrape", p.stdout)
+        self.assertIn("zone entries: off", p.stdout)
+        wait_no_leaked_programs(self.before)
+
+        on = self.good_config("probes: [nf:ipv4:input]\nevents: {sample_rate: 100}\n"
+                              "table_stats: {per_cpu: true}\nzone_entries: {enabled: true, interval: 5s, timeout: 2s}\n")
+        p = self.exporter("--config.file=" + on, "--config.check")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("events: one tracked packet in 100", p.stdout)
+        self.assertIn("table statistics: read on every scrape, per CPU", p.stdout)
+        self.assertIn("zone entries: dumped every 5000ms", p.stdout)
         wait_no_leaked_programs(self.before)
 
         bad = self.config("netns: [%s]\nprobes: [nf:ipv4:input]\nbogus: 1\n" % self.ns.name, "bad.yaml")
