@@ -14,14 +14,13 @@ import http.client
 import itertools
 import json
 import os
-import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
-import time
 import unittest
+
+import nfct_harness as base
 
 SOURCE_DIR = os.environ.get("NFCT_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -32,41 +31,17 @@ PREFIX = "nfct-tbl-%d-" % os.getpid()
 _seq = itertools.count()
 
 
+# The shared helpers, with this module's longer defaults (table fills and dumps of
+# 100 000 entries take longer than the counting tests' commands).
 def run(cmd, *, check=True, input=None, timeout=60):
-    try:
-        p = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired as e:
-        raise AssertionError("timed out after %ss: %s\n%s %s" % (timeout, " ".join(cmd), e.stdout, e.stderr))
-    if check and p.returncode != 0:
-        raise AssertionError("command failed (rc %d): %s\nstdout: %s\nstderr: %s"
-                             % (p.returncode, " ".join(cmd), p.stdout, p.stderr))
-    return p
+    return base.run(cmd, check=check, input=input, timeout=timeout)
 
 
 def wait_for(fn, timeout=15.0, interval=0.05, what="condition"):
-    """Polls fn() until it returns (True, value) or a truthy value; returns the value.
-    On the deadline, fails with the last detail fn returned as (False, detail)."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        v = fn()
-        if isinstance(v, tuple) and len(v) == 2 and isinstance(v[0], bool):
-            ok, last = v
-            if ok:
-                return last
-        elif v:
-            return v
-        else:
-            last = v
-        if time.monotonic() >= deadline:
-            raise AssertionError("timed out after %.1fs waiting for %s; last: %s" % (timeout, what, last))
-        time.sleep(interval)
+    return base.wait_for(fn, timeout=timeout, interval=interval, what=what)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+free_port = base.free_port
 
 
 # ------------------------------------------------------------------ namespaces
@@ -295,48 +270,12 @@ s.send(hdr)
 
 # ------------------------------------------------------------------ metrics
 
-_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$')
-_LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*,?')
-
-
-class Metrics:
-    def __init__(self, text):
-        self.text = text
-        self.samples = []
-        self.types = {}
-        for line in text.splitlines():
-            if not line.strip():
-                continue
-            if line.startswith("#"):
-                parts = line.split(None, 3)
-                if len(parts) >= 4 and parts[1] == "TYPE":
-                    self.types[parts[2]] = parts[3].strip()
-                continue
-            m = _SAMPLE.match(line)
-            if not m:
-                raise AssertionError("unparsable metrics line: %r" % line)
-            labels = {}
-            body, pos = m.group(2) or "", 0
-            while pos < len(body):
-                lm = _LABEL.match(body, pos)
-                if not lm:
-                    raise AssertionError("unparsable labels: %r" % line)
-                labels[lm.group(1)] = lm.group(2).replace('\\"', '"').replace("\\\\", "\\")
-                pos = lm.end()
-            self.samples.append((m.group(1), labels, float(m.group(3))))
-
-    def select(self, name, **labels):
-        return [(l, v) for n, l, v in self.samples
-                if n == name and all(l.get(k) == str(w) for k, w in labels.items())]
+class Metrics(base.Metrics):
+    """The shared parser; value() gives integers where the sample is one."""
 
     def value(self, name, **labels):
-        found = self.select(name, **labels)
-        if len(found) > 1:
-            raise AssertionError("%d samples of %s match %s" % (len(found), name, labels))
-        if not found:
-            return None
-        v = found[0][1]
-        return int(v) if float(v).is_integer() else v
+        v = super().value(name, **labels)
+        return int(v) if v is not None and float(v).is_integer() else v
 
     def names(self, prefix):
         return {n for n, _, _ in self.samples if n.startswith(prefix)}
