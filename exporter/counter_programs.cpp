@@ -52,7 +52,7 @@ nfct_bpf* open_and_load(const ProgramOptions& opts, bool with_tp, int& err) {
 
 void CounterPrograms::Deleter::operator()(nfct_bpf* s) const { nfct_bpf__destroy(s); }
 
-CounterPrograms::CounterPrograms(const ProgramOptions& opts) : max_entries_(opts.max_entries) {
+CounterPrograms::CounterPrograms(const ProgramOptions& opts) {
   int err = 0;
   nfct_bpf* skel = open_and_load(opts, opts.want_tracepoints, err);
   if (!skel && opts.want_tracepoints) {

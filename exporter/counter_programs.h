@@ -34,7 +34,6 @@ class CounterPrograms {
   int overflow_fd() const;
   int events_fd() const;
   int sampler_fd() const;
-  uint32_t max_entries() const { return max_entries_; }
 
  private:
   struct Deleter {
@@ -42,7 +41,6 @@ class CounterPrograms {
   };
   std::unique_ptr<nfct_bpf, Deleter> skel_;
   std::string tp_error_;
-  uint32_t max_entries_ = 0;
 };
 
 }  // namespace nfct

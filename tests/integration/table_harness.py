@@ -12,7 +12,6 @@ The oracles are the conntrack tool's own views, read inside the namespace:
 
 import http.client
 import itertools
-import json
 import os
 import shutil
 import signal
@@ -60,29 +59,12 @@ table inet nfct_tbl {
 """
 
 
-class Netns:
-    def __init__(self, name):
-        self.name = name
-        self.path = "/run/netns/" + name
-
-    @property
-    def label(self):
-        return str(os.stat(self.path).st_ino)
-
-    def cmd(self, argv):
-        return ["ip", "netns", "exec", self.name] + list(argv)
+class Netns(base.Netns):
+    """The shared namespace handle, with this module's command timeout and the
+    conntrack-tools oracles."""
 
     def run(self, argv, **kw):
         return run(self.cmd(argv), **kw)
-
-    def python(self, script, *args, **kw):
-        return self.run(["python3", "-c", script] + [str(a) for a in args], **kw)
-
-    def nft(self, ruleset):
-        self.run(["nft", "-f", "-"], input=ruleset)
-
-    def sysctl(self, key, value):
-        self.run(["sysctl", "-qw", "%s=%s" % (key, value)])
 
     # The oracles.
     def ct_count(self):
@@ -283,22 +265,7 @@ class Metrics(base.Metrics):
 
 # ------------------------------------------------------------------ exporter
 
-def yaml_config(cfg):
-    def emit(obj, indent):
-        lines = []
-        for k, v in obj.items():
-            if isinstance(v, dict):
-                lines.append("%s%s:" % (indent, k))
-                lines += emit(v, indent + "  ")
-            elif isinstance(v, (list, tuple)):
-                lines.append("%s%s:" % (indent, k))
-                lines += ["%s  - %s" % (indent, json.dumps(x) if isinstance(x, str) else x) for x in v]
-            elif isinstance(v, bool):
-                lines.append("%s%s: %s" % (indent, k, "true" if v else "false"))
-            else:
-                lines.append("%s%s: %s" % (indent, k, json.dumps(v) if isinstance(v, str) else v))
-        return lines
-    return "\n".join(emit(cfg, "")) + "\n"
+yaml_config = base.yaml_config
 
 
 class Exporter:
