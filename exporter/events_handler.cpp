@@ -8,6 +8,12 @@
 namespace nfct {
 namespace {
 
+// JSON text that never throws on the bytes a client sent (a query parameter's name may be
+// any byte string): invalid UTF-8 becomes U+FFFD instead of a type_error.
+std::string json_text(const nlohmann::ordered_json& j) {
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
 const char* content_type(EventFormat f) {
   switch (f) {
     case EventFormat::Json: return "application/json";
@@ -19,12 +25,12 @@ const char* content_type(EventFormat f) {
 
 // One event in a line-oriented format, newline included.
 std::string render_line(const Event& e, EventFormat f) {
-  return (f == EventFormat::Text ? event_to_text(e) : event_to_json(e).dump()) + "\n";
+  return (f == EventFormat::Text ? event_to_text(e) : json_text(event_to_json(e))) + "\n";
 }
 
 std::string dropped_notice(uint64_t n, EventFormat f) {
   if (f == EventFormat::Text) return "# dropped " + std::to_string(n) + " events (client too slow)\n";
-  return nlohmann::ordered_json{{"dropped", n}}.dump() + "\n";
+  return json_text(nlohmann::ordered_json{{"dropped", n}}) + "\n";
 }
 
 }  // namespace
@@ -34,7 +40,7 @@ bool EventsHandler::get(mg_connection* conn, bool head) {
   auto parsed = parse_events_query(ri->query_string ? ri->query_string : "");
   if (auto* err = std::get_if<QueryError>(&parsed)) {
     nlohmann::ordered_json body{{"error", "bad request"}, {"parameter", err->parameter}, {"message", err->message}};
-    send_response(conn, 400, "application/json", body.dump() + "\n", head);
+    send_response(conn, 400, "application/json", json_text(body) + "\n", head);
     return true;
   }
   const auto& q = std::get<EventsQuery>(parsed);
@@ -45,7 +51,7 @@ bool EventsHandler::get(mg_connection* conn, bool head) {
   if (q.format == EventFormat::Json) {
     auto arr = nlohmann::ordered_json::array();
     for (const auto& e : events) arr.push_back(event_to_json(e));
-    body = arr.dump() + "\n";
+    body = json_text(arr) + "\n";
   } else {
     for (const auto& e : events) body += render_line(e, q.format);
   }
@@ -60,7 +66,7 @@ bool EventsHandler::follow(mg_connection* conn, const EventsQuery& q, bool head)
     nlohmann::ordered_json body{{"error", "too many follow=1 streams"},
                                 {"parameter", "follow"},
                                 {"message", "at most " + std::to_string(max_followers_) + " streams at once"}};
-    send_response(conn, 503, "application/json", body.dump() + "\n", head);
+    send_response(conn, 503, "application/json", json_text(body) + "\n", head);
     return true;
   }
   struct Release {

@@ -1,5 +1,7 @@
 #include "http_util.h"
 
+#include "log.h"
+
 namespace nfct {
 namespace {
 
@@ -32,7 +34,21 @@ bool GetOnlyHandler::dispatch(mg_connection* conn, bool head) {
     send_response(conn, 404, "text/plain; charset=utf-8", "not found\n", head);
     return true;
   }
-  return get(conn, head);
+  // Nothing may escape into civetweb: an exception there ends the process (std::terminate).
+  // A handler that failed answers 500; one that failed in the middle of a streamed answer
+  // can only have its connection closed, which civetweb does when the handler returns.
+  try {
+    return get(conn, head);
+  } catch (const std::exception& e) {
+    spdlog::error("{} {}: handler failed: {}", ri->request_method, path_, e.what());
+  } catch (...) {
+    spdlog::error("{} {}: handler failed with an unknown exception", ri->request_method, path_);
+  }
+  try {
+    send_response(conn, 500, "text/plain; charset=utf-8", "internal server error\n", head);
+  } catch (...) {
+  }
+  return true;
 }
 
 bool GetOnlyHandler::not_allowed(mg_connection* conn) {

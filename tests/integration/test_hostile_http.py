@@ -1,6 +1,7 @@
 """Hostile HTTP: malformed requests, oversized ones, odd methods and encodings get an error
 status or a closed connection, never a crash; the exporter keeps serving afterwards."""
 
+import json
 import signal
 import socket
 import unittest
@@ -76,6 +77,26 @@ class HostileHttpTest(NfctTestCase):
         self.assertIn("percent", body)
         self.assertEqual(ex.scrape().get("nfct_exporter_scrape_errors_total"), 0)
         # And it still shuts down cleanly (under a sanitizer build: without leaks).
+        ex.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(ex.proc.wait(timeout=10), 0, ex.log())
+
+    def test_query_names_that_are_not_utf8(self):
+        # Regression: a parameter name that is not valid UTF-8 went into the 400 answer's
+        # JSON body, the JSON library threw, nothing caught it and the process aborted.
+        a = self.lab.netns("a")
+        conntrack_on(a)
+        ex = self.exporter(netns=[a], probes=IPV4_PROBES)
+        for query in ["%ff", "f%f2=1", "%c3=1&%c3=2", "state=%ff", "%ff=%fe&format=text",
+                      "format=ndjson&%80"]:
+            with self.subTest(query):
+                answer = raw(ex.port, b"GET /events?" + query.encode() + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+                self.assertEqual(status_of(answer), 400, answer[:300])
+                body = answer.split(b"\r\n\r\n", 1)[1]
+                doc = json.loads(body.decode("utf-8"))  # valid UTF-8 JSON, bad bytes replaced
+                self.assertEqual(doc["error"], "bad request")
+                self.assertIsNone(ex.proc.poll(), "the exporter died on %s" % query)
+        status, _, _ = ex.request("/healthz")
+        self.assertEqual(status, 200)
         ex.proc.send_signal(signal.SIGTERM)
         self.assertEqual(ex.proc.wait(timeout=10), 0, ex.log())
 
