@@ -425,8 +425,8 @@ def parse_exposition(text):
 
 
 def source_enums(source_dir=SOURCE_DIR):
-    """Closed label value sets from exporter/ct_names.cpp."""
-    path = os.path.join(source_dir, "exporter", "ct_names.cpp")
+    """Closed label value sets from exporter/names/ct_names.cpp."""
+    path = os.path.join(source_dir, "exporter", "names", "ct_names.cpp")
     enums = {}
     try:
         with open(path) as f:
@@ -448,7 +448,7 @@ def _function_strings(text, func):
 def source_catalog(source_dir=SOURCE_DIR):
     """The metric names the exporter's C++ source defines; label names (one set for all
     metrics) from the label initialisers in the same files."""
-    files = sorted(glob.glob(os.path.join(source_dir, "exporter", "*.cpp")))
+    files = sorted(glob.glob(os.path.join(source_dir, "exporter", "**", "*.cpp"), recursive=True))
     names, labels = set(), set()
     literal = {}
     stat_names = {}
