@@ -20,6 +20,7 @@
 #include "http_server.h"
 #include "log.h"
 #include "metric_families.h"
+#include "netns_info_collector.h"
 #include "netns_scan.h"
 #include "netns_sockets.h"
 #include "probe_manager.h"
@@ -167,7 +168,9 @@ int run_exporter(int argc, char** argv) {
   auto build_info = std::make_shared<StaticFamilies>(build_info_family(
       kVersion, kRevision,
       std::to_string(libbpf_major_version()) + "." + std::to_string(libbpf_minor_version())));
-  std::vector<std::shared_ptr<prometheus::Collectable>> collectables{collector, events_collector, build_info};
+  auto netns_info = std::make_shared<NetnsInfoCollector>([&manager] { return manager.netns_identities(); });
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables{collector, events_collector, build_info,
+                                                                     netns_info};
   auto covered = [&manager] { return manager.selected_netns(); };
   if (cfg.table_stats.enabled)
     collectables.push_back(std::make_shared<TableCollector>(

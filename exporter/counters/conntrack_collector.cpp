@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "connections_created.h"
 #include "counter_aggregate.h"
 #include "log.h"
 #include "metric_families.h"
@@ -25,6 +26,7 @@ std::vector<prometheus::MetricFamily> ConntrackCollector::Collect() const {
     if (entries) {
       self.map_entries = entries->size();
       out = counter_families(aggregate(*entries), self.names);
+      out.push_back(created_connections_family(created_connections(*entries)));
     } else {
       failed = true;
       spdlog::warn("scrape: {}", entries.error());

@@ -7,7 +7,9 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <fstream>
 #include <vector>
 
@@ -78,15 +80,20 @@ uint64_t netns_inode(const std::string& path) {
   return st.st_ino;
 }
 
-NetnsMap scan_all_netns(const std::string& proc_root) {
-  NetnsMap found;
+NetnsWalk walk_netns(const std::string& proc_root) {
+  NetnsWalk w;
   if (DIR* d = ::opendir(proc_root.c_str())) {
     while (dirent* e = ::readdir(d)) {
       if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+      int pid = 0;
+      const char* end = e->d_name + std::strlen(e->d_name);
+      if (std::from_chars(e->d_name, end, pid).ptr != end) continue;
       std::string path = proc_root + "/" + e->d_name + "/ns/net";
       struct stat st {};
       // stat() follows the magic link to the namespace itself: its inode is the id.
-      if (::stat(path.c_str(), &st) == 0) found.emplace(st.st_ino, path);
+      if (::stat(path.c_str(), &st) != 0) continue;
+      auto [it, fresh] = w.lowest_pid.emplace(st.st_ino, pid);
+      if (!fresh && pid < it->second) it->second = pid;  // readdir order is not promised
     }
     ::closedir(d);
   }
@@ -94,9 +101,23 @@ NetnsMap scan_all_netns(const std::string& proc_root) {
   std::string line, mount_point;
   uint64_t inode = 0;
   while (std::getline(mounts, line))
-    if (parse_nsfs_mountinfo_line(line, inode, mount_point)) found.emplace(inode, mount_point);
+    if (parse_nsfs_mountinfo_line(line, inode, mount_point)) {
+      auto& v = w.mounts[inode];
+      // A mount propagated to several places, or listed twice, counts once.
+      if (std::find(v.begin(), v.end(), mount_point) == v.end()) v.push_back(mount_point);
+    }
+  return w;
+}
+
+NetnsMap netns_paths(const NetnsWalk& walk, const std::string& proc_root) {
+  NetnsMap found;
+  for (const auto& [ino, pid] : walk.lowest_pid) found.emplace(ino, proc_root + "/" + std::to_string(pid) + "/ns/net");
+  for (const auto& [ino, points] : walk.mounts)
+    if (!points.empty()) found.emplace(ino, points.front());
   return found;
 }
+
+NetnsMap scan_all_netns(const std::string& proc_root) { return netns_paths(walk_netns(proc_root), proc_root); }
 
 NetnsMap resolve_netns_list(const NetnsSelection& sel, const std::string& run_netns) {
   NetnsMap found;

@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config.h"
 
@@ -12,6 +13,16 @@ namespace nfct {
 
 // inode number -> a path that opens the namespace.
 using NetnsMap = std::map<uint64_t, std::string>;
+
+// One pass over /proc: every network namespace that a process or an nsfs bind mount keeps
+// alive, with the lowest PID in it and its mount points (for nfct_netns_info).
+struct NetnsWalk {
+  std::map<uint64_t, int> lowest_pid;                      // inode -> lowest PID in it
+  std::map<uint64_t, std::vector<std::string>> mounts;     // inode -> nsfs mount points
+};
+NetnsWalk walk_netns(const std::string& proc_root = "/proc");
+// inode -> /proc/PID/ns/net of its lowest PID, else its first mount point.
+NetnsMap netns_paths(const NetnsWalk& walk, const std::string& proc_root = "/proc");
 
 // Every network namespace that a process or an nsfs bind mount (ip netns, CNI plugins,
 // container runtimes) keeps alive, as seen from `proc_root`.

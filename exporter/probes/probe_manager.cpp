@@ -97,7 +97,10 @@ void ProbeManager::rescan() {
   std::lock_guard one(rescan_mu_);
   bool any_nf = false;
   for (const auto& s : probes_) any_nf |= s.probe.kind == Probe::Kind::Netfilter;
-  NetnsMap present = selection_.all ? scan_all_netns() : resolve_netns_list(selection_);
+  // One /proc walk serves both the namespace set and who is in each namespace.
+  const NetnsWalk walk = walk_netns();
+  NetnsMap present = selection_.all ? netns_paths(walk) : resolve_netns_list(selection_);
+  NetnsIdentities identities = identify_netns(walk, present);
   std::vector<uint64_t> gone;
   {
     std::lock_guard lk(mu_);
@@ -116,6 +119,7 @@ void ProbeManager::rescan() {
     for (const auto& [ino, path] : selected_)
       if (!present.count(ino) && std::find(gone.begin(), gone.end(), ino) == gone.end()) gone.push_back(ino);
     selected_ = present;
+    identities_ = std::move(identities);
     if (any_nf)
       for (const auto& [ino, path] : present) {
         if (netns_.count(ino)) continue;
@@ -186,6 +190,11 @@ std::map<uint8_t, std::string> ProbeManager::probe_names() const {
 NetnsMap ProbeManager::selected_netns() const {
   std::lock_guard lk(mu_);
   return selected_;
+}
+
+NetnsIdentities ProbeManager::netns_identities() const {
+  std::lock_guard lk(mu_);
+  return identities_;
 }
 
 }  // namespace nfct

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "config.h"
+#include "netns_identity.h"
 #include "netns_scan.h"
 #include "probe.h"
 #include "unique_fd.h"
@@ -64,6 +65,8 @@ class ProbeManager {
   // whether or not a probe could attach there. A namespace that leaves this set is
   // reported to `on_gone` like one with links.
   NetnsMap selected_netns() const;
+  // Who each of those namespaces is (name, lowest PID, pod), as of the last rescan.
+  NetnsIdentities netns_identities() const;
 
  private:
   struct NetnsLinks {
@@ -79,6 +82,7 @@ class ProbeManager {
   std::vector<ProbeState> probes_;
   std::map<uint64_t, NetnsLinks> netns_;
   NetnsMap selected_;
+  NetnsIdentities identities_;
   std::vector<UniqueFd> tp_links_;
   uint64_t rescans_ = 0;
   uint64_t vanished_ = 0;

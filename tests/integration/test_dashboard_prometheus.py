@@ -14,7 +14,8 @@ data, and legends may only name labels the results carry. Every metric and label
 must be one the exporter served in this run (tests/tools/check_metric_refs.py).
 
 The conntrack table statistics and the per-zone entries (zone_entries enabled here) must be
-served and fill their panels.
+served and fill their panels. The namespace picker shows names (nfct_netns_info), and the
+connections created are checked exactly against this traffic.
 """
 
 import json
@@ -377,16 +378,41 @@ class DashboardPrometheusTest(unittest.TestCase):
 
     # ------------------------------------------------------------------ tests
 
+    def query_result_options(self, name, expr):
+        """{value: text} of a query_result() variable as Grafana makes them: each series of
+        the instant query written as {label="value",...} VALUE TIMESTAMP_MS, and the
+        variable's regex picking the text and value groups."""
+        with open(os.path.join(SOURCE_DIR, "grafana", "dashboards", "nfct_exporter.json")) as f:
+            var = next(v for v in json.load(f)["templating"]["list"] if v["name"] == name)
+        regex = re.compile(var["regex"].strip("/").replace("(?<", "(?P<"))
+        r = self.prom.query(expr, instant=True, at=self.now)
+        self.assertEqual(r.get("status"), "success", r)
+        options = {}
+        for series in r["data"]["result"]:
+            labels = ",".join('%s="%s"' % kv for kv in series["metric"].items())
+            line = "{%s} %s %d" % (labels, series["value"][1], int(series["value"][0] * 1000))
+            m = regex.search(line)
+            self.assertIsNotNone(m, "variable $%s: regex %s does not match %r" % (name, var["regex"], line))
+            options[m.group("value")] = m.group("text")
+        return options
+
     def test_dashboard_variables_list_this_run(self):
         """Each template variable's label_values() query, as Grafana sends it, lists what
-        this test made."""
+        this test made; the namespace picker shows the namespaces' names."""
         values = {}
         problems = []
+        netns_text = {}
         for it in self.items:
             if it.kind != "variable":
                 continue
             name = it.origin.rsplit("$", 1)[1]
             match = refs.substitute(it.expr, {k: ".*" for k in ("job", "instance", "netns", "probe", "zone")})
+            if it.var_label is None:  # query_result(EXPR)
+                options = self.query_result_options(name, match)
+                values[name] = set(options)
+                if name == "netns":
+                    netns_text = options
+                continue
             r = self.prom.get("/api/v1/label/%s/values" % it.var_label, **{
                 "match[]": match, "start": "%.3f" % (self.now - RANGE), "end": "%.3f" % self.now})
             if r.get("status") != "success":
@@ -398,6 +424,9 @@ class DashboardPrometheusTest(unittest.TestCase):
         self.assertIn("127.0.0.1:%d" % self.exporter.port, values["instance"])
         self.assertTrue({self.cli.label, self.srv.label, self.plain.label} <= values["netns"], values["netns"])
         self.assertNotIn("all", values["netns"])
+        # Shown by name: the lab's namespaces are `ip netns add` ones (no pod here).
+        for ns in (self.cli, self.srv, self.plain):
+            self.assertEqual(netns_text.get(ns.label), ns.name, netns_text)
         self.assertTrue(set(DEFAULT_PROBES) <= values["probe"], values["probe"])
         self.assertTrue({"0", str(ZONE)} <= values["zone"], values["zone"])
 
@@ -475,6 +504,36 @@ class DashboardPrometheusTest(unittest.TestCase):
         if skipped:
             print("\nnot served yet (issue 6), recording rules not required to have data: %s"
                   % ", ".join(skipped), file=sys.stderr)
+
+    def test_netns_info_join_and_connections_created(self):
+        """nfct_netns_info names every covered namespace and joins onto the packet series
+        (the README's example); nfct_connections_created_total counts this traffic's
+        connections exactly, and its recording rules carry the namespace's name."""
+        m = h.Metrics(self.scrape_text)
+        self.assertEqual({l["netns"]: l["name"] for l, _ in m.select("nfct_netns_info")},
+                         {ns.label: ns.name for ns in (self.cli, self.srv, self.plain)})
+        # Per round: cli pings srv and plain, sends UDP to the zone port (zone 7), through
+        # DNAT, and opens a TCP connection; the untracked UDP makes no entry in cli. srv
+        # sees each of its five flows as a connection of its own, without zones.
+        created = {(l["netns"], l["zone"], l["direction"]): int(v)
+                   for l, v in m.select("nfct_connections_created_total")}
+        self.assertEqual(created, {(self.cli.label, "0", "default"): 4 * ROUNDS,
+                                   (self.cli.label, str(ZONE), "default"): ROUNDS,
+                                   (self.srv.label, "0", "default"): 5 * ROUNDS})
+
+        joined = self.prom.samples("nfct_packets_total * on (netns) group_left (pod_uid, name) nfct_netns_info")
+        self.assertTrue(joined)
+        names = {ns.label: ns.name for ns in (self.cli, self.srv, self.plain)}
+        for s in joined:
+            self.assertEqual(s["metric"].get("name"), names[s["metric"]["netns"]], s)
+            self.assertNotIn("pod_uid", s["metric"])  # not a pod: an empty label is no label
+        self.assertEqual({s["metric"]["netns"] for s in joined}, {self.cli.label, self.srv.label})
+        ranked = self.prom.samples("topk(5, netns:nfct_connections_created:rate5m)")
+        self.assertEqual({s["metric"]["netns"]: s["metric"].get("name") for s in ranked},
+                         {self.cli.label: self.cli.name, self.srv.label: self.srv.name})
+        zone = self.prom.samples('netns_zone:nfct_connections_created:rate5m{netns="%s", zone="%d"} > 0'
+                                 % (self.cli.label, ZONE))
+        self.assertTrue(zone, "cli's zone %d shows no connections created" % ZONE)
 
     def test_no_alert_fires_on_healthy_lab(self):
         """The alerts stay silent here: nothing is full, dropping or down."""
