@@ -56,6 +56,11 @@ void ProbeManager::attach_tracepoints() {
   }
 }
 
+void ProbeManager::add_probe(ProbeState state) {
+  std::lock_guard lk(mu_);
+  probes_.push_back(std::move(state));
+}
+
 // setns() changes only the calling thread's namespace, so the links are made from a
 // short-lived thread and the exporter's own threads never leave their namespace.
 void ProbeManager::attach_in_netns(uint64_t ino, const std::string& path, NetnsLinks& out) {

@@ -52,6 +52,9 @@ class ProbeManager {
   ProbeManager& operator=(const ProbeManager&) = delete;
 
   void attach_tracepoints();
+  // A probe attached by its own BPF object (the drop probe): reported with the others
+  // (status, any_attached, probe_names). Its index must not be one of theirs.
+  void add_probe(ProbeState state);
   void rescan();
   void start(std::chrono::milliseconds interval);  // periodic rescan in a thread
   void stop();                                      // stops the thread, closes every link
