@@ -176,8 +176,10 @@ ManagerStatus ProbeManager::status() const {
 
 bool ProbeManager::any_attached() const {
   std::lock_guard lk(mu_);
+  // Probes of the `probes` list only: the drop probe alone (add_probe) counts no
+  // conntrack packets, so it neither makes /healthz healthy nor keeps the exporter up.
   for (const auto& s : probes_)
-    if (s.up()) return true;
+    if (s.probe.kind != Probe::Kind::Drop && s.up()) return true;
   return false;
 }
 

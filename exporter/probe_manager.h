@@ -60,7 +60,7 @@ class ProbeManager {
   void stop();                                      // stops the thread, closes every link
 
   ManagerStatus status() const;
-  bool any_attached() const;
+  bool any_attached() const;  // a probe of the `probes` list is attached
   // Index -> probe name, for every index the BPF programs may report.
   std::map<uint8_t, std::string> probe_names() const;
   // The namespaces of the `netns` selection found by the last rescan (inode -> path),
