@@ -305,6 +305,53 @@ for i in range(int(sys.argv[2])):
         self.wait_drops(ex, ns, {(reason("netfilter_drop"), "no_conntrack", "0"): dropped},
                         "table-full drops", exact_set=False)
 
+    def test_a_full_drop_map_counts_in_the_overflow_series(self):
+        """maps.max_entries bounds the drop map too: 40 drops in 40 zones with room for 16
+        label sets (shared with every namespace's drops) leave at most 16 entries, and
+        every drop not in a series of its own is in nfct_map_overflow_*{probe=drop}."""
+        ns = self.lab.netns("ovf")
+        zones = 40
+        ns.nft("""
+table ip nfct_drop_zones {
+  counter dropped { }
+  chain out {
+    type filter hook output priority raw; policy accept;
+    udp dport 20000-20039 ct zone set @th,18,14
+  }
+  chain in {
+    type filter hook input priority 0; policy accept;
+    udp dport 20000-20039 counter name dropped drop
+    ct state new accept
+  }
+}
+""")
+        ex = self.drop_exporter([ns], maps={"max_entries": 16})
+        m0 = ex.scrape()
+        ovf0 = m0.get("nfct_map_overflow_packets_total", probe=DROP_PROBE)
+        # One datagram to each port, each in a zone of its own.
+        ns.python(UDP_SPRAY, "127.0.0.1", 20000, zones)
+        self.assertEqual(ns.counters("nfct_drop_zones")["dropped"][0], zones)
+
+        def settled():
+            m = ex.scrape()
+            mine = self.drops(m, ns)
+            ovf = m.get("nfct_map_overflow_packets_total", probe=DROP_PROBE) - ovf0
+            counted = sum(p for p, _ in mine.values())
+            return counted + ovf >= zones, (m, mine, ovf, counted)
+
+        m, mine, ovf, counted = wait_for(settled, timeout=10, what="40 drops in series or overflow")
+        self.assertEqual(m.get("nfct_map_max_entries", map="drops"), 16)
+        self.assertLessEqual(m.get("nfct_map_entries", map="drops"), 16)
+        self.assertLessEqual(len(mine), 16)
+        self.assertGreater(ovf, 0)
+        # The series that exist are right: one packet each, new, in its port's zone. The
+        # zone is the port's low 14 bits as nft loads them, in network byte order into
+        # the 16-bit zone id: port 20000 (low bits 0x0e20) is zone 0x200e.
+        want_zones = {((v & 0xFF) << 8) | (v >> 8) for v in (p & 0x3FFF for p in range(20000, 20000 + zones))}
+        for (r, state, zone), (packets, _) in mine.items():
+            self.assertEqual((r, state, packets), (reason("netfilter_drop"), "new", 1))
+            self.assertIn(int(zone), want_zones)
+
     def test_probe_can_be_turned_off(self):
         ns = self.lab.netns("off")
         ex = self.exporter(netns=[ns], probes=["nf:ipv4:input"], wait_probes=["nf:ipv4:input"],
