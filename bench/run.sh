@@ -5,7 +5,7 @@
 #
 #   bench/run.sh                 quick mode (a few minutes)
 #   bench/run.sh --full          more repetitions and sizes (about half an hour)
-#   bench/run.sh --only=scrape,table     some phases: bpf, throughput, scrape, table, events
+#   bench/run.sh --only=scrape,table     some phases: bpf, throughput, scrape, table, events, drops
 #   bench/run.sh --help          every option
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,5 +15,8 @@ if [[ $EUID -ne 0 ]]; then
 fi
 bash scripts/install-deps.sh --bench
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target nfct_exporter nf_empty flood scrape_stages
-exec python3 bench/run.py "$@"
+cmake --build build -j"$(nproc)" --target nfct_exporter nf_empty flood scrape_stages drop_empty
+python3 bench/run.py "$@"
+# The drop probe (bench/drops.py): drops per second it counts, and its cost per dropped
+# packet next to an empty program at skb:kfree_skb. --only=... without "drops" skips it.
+exec python3 bench/drops.py "$@"

@@ -12,6 +12,8 @@
 #include "conntrack_collector.h"
 #include "counter_programs.h"
 #include "counter_reader.h"
+#include "drop_collector.h"
+#include "drop_probe.h"
 #include "error.h"
 #include "event_consumer.h"
 #include "event_store.h"
@@ -61,8 +63,15 @@ bool has_tracepoints(const Config& cfg) {
   return false;
 }
 
+size_t tracepoint_count(const Config& cfg) {
+  size_t n = 0;
+  for (const auto& p : cfg.probes) n += p.kind == Probe::Kind::Tracepoint;
+  return n;
+}
+
 // --config.check: everything short of attaching.
-int check_config(const Config& cfg, const CliOptions& cli, const CounterPrograms& programs) {
+int check_config(const Config& cfg, const CliOptions& cli, const CounterPrograms& programs,
+                 const DropProgram* drops) {
   std::cout << "config " << (cli.config_file_given ? cli.config_file : std::string("(defaults)"))
             << ": valid\n";
   NetnsMap netns = cfg.netns.all ? scan_all_netns() : resolve_netns_list(cfg.netns);
@@ -85,6 +94,16 @@ int check_config(const Config& cfg, const CliOptions& cli, const CounterPrograms
     for (const auto& [ino, path] : netns) std::cout << " " << ino;
     std::cout << "\n";
     usable += !netns.empty() || cfg.netns.all;
+  }
+  if (drops) {
+    if (drops->loaded()) {
+      // Not counted in `usable`: the drop probe alone does not keep the exporter up.
+      std::cout << "probe " << drop_probe().name() << ": would attach (all network namespaces)\n";
+    } else {
+      std::cout << "probe " << drop_probe().name() << ": cannot attach: " << drops->error() << "\n";
+    }
+  } else {
+    std::cout << "probe " << drop_probe().name() << ": off (drops.enabled: false)\n";
   }
   std::cout << "events: " << (cfg.events.sample_rate ? "one tracked packet in " + std::to_string(cfg.events.sample_rate)
                                                      : std::string("off"))
@@ -135,9 +154,25 @@ int run_exporter(int argc, char** argv) {
 
   CounterPrograms programs(
       {cfg.max_entries, has_tracepoints(cfg), cfg.events.sample_rate, cfg.events.ring_buffer_size});
-  if (cli.check) return check_config(cfg, cli, programs);
+  // The drop probe: its own BPF object, sharing the counter map's overflow map.
+  std::unique_ptr<DropProgram> drop_program;
+  if (cfg.drops.enabled)
+    drop_program = std::make_unique<DropProgram>(cfg.max_entries, programs.overflow_fd(), tracepoint_count(cfg),
+                                                 /*attach=*/!cli.check);
+  if (cli.check) return check_config(cfg, cli, programs, drop_program.get());
 
   CounterReader reader(programs.counters_fd(), programs.overflow_fd());
+  std::unique_ptr<DropReader> drop_reader;
+  std::unique_ptr<DropCollector> drop_collector;
+  if (drop_program && drop_program->attached()) {
+    auto reasons = DropReasons::from_kernel();
+    if (!reasons) spdlog::warn("drop reasons are shown by number: {}", reasons.error());
+    drop_reader = std::make_unique<DropReader>(drop_program->drops_fd());
+    drop_collector = std::make_unique<DropCollector>(*drop_reader, reasons ? std::move(*reasons) : DropReasons{},
+                                                     cfg.max_entries);
+  } else if (drop_program) {
+    spdlog::warn("probe {} cannot attach: {}", drop_probe().name(), drop_program->error());
+  }
   // ctnetlink sockets, one per covered namespace: for the scrapes, and separate ones for
   // the background dumps so that a long dump never holds up a scrape.
   NetnsSockets table_sockets, zone_sockets;
@@ -145,11 +180,13 @@ int run_exporter(int argc, char** argv) {
   ProbeManager manager(programs, cfg.probes, cfg.netns, [&](uint64_t netns) {
     size_t n = reader.purge_netns(static_cast<uint32_t>(netns));
     spdlog::debug("netns {}: removed {} counter entries", netns, n);
+    if (drop_reader) drop_reader->purge_netns(static_cast<uint32_t>(netns));
     table_sockets.forget(netns);
     zone_sockets.forget(netns);
     if (zone_dumper) zone_dumper->forget(netns);
   });
   manager.attach_tracepoints();
+  if (drop_program) manager.add_probe(drop_program->state());
   manager.rescan();
   if (!manager.any_attached())
     throw FatalError("no probe could be attached (see the warnings above)");
@@ -162,7 +199,7 @@ int run_exporter(int argc, char** argv) {
   }
   EventsHandler events_handler(store, kHttpThreads - kReservedThreads);
 
-  auto collector = std::make_shared<ConntrackCollector>(reader, manager, cfg.max_entries);
+  auto collector = std::make_shared<ConntrackCollector>(reader, manager, cfg.max_entries, drop_collector.get());
   auto events_collector =
       std::make_shared<EventsCollector>(programs.sampler_fd(), cfg.events.sample_rate, store, consumer.get());
   auto build_info = std::make_shared<StaticFamilies>(build_info_family(
@@ -193,6 +230,7 @@ int run_exporter(int argc, char** argv) {
   events_handler.stop();  // ends follow streams so that the HTTP server can close
   if (zone_dumper) zone_dumper->stop();
   manager.stop();         // closes every link before the programs and maps go
+  if (drop_program) drop_program->detach();
   if (consumer) consumer->stop();
   return 0;
 }

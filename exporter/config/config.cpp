@@ -95,6 +95,12 @@ class Parser {
                 }},
            });
          }},
+        {"drops", [&](const YAML::Node& n) {
+           expect_map(n, "drops");
+           for_each_key(n, "drops", {
+               {"enabled", [&](const YAML::Node& v) { cfg.drops.enabled = boolean(v, "drops.enabled"); }},
+           });
+         }},
         {"zone_entries", [&](const YAML::Node& n) {
            expect_map(n, "zone_entries");
            for_each_key(n, "zone_entries", {

@@ -47,6 +47,10 @@ struct Config {
     std::chrono::milliseconds timeout{10000};  // per namespace and dump, at most interval
     uint32_t max_series = 1000;                // per namespace
   } zone_entries;
+  // The drop probe at skb:kfree_skb (drop_probe.h): on where the kernel has it.
+  struct Drops {
+    bool enabled = true;
+  } drops;
 };
 
 // A configuration error: `what()` names the file, line and column and what was expected.

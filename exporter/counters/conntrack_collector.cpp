@@ -10,8 +10,8 @@
 namespace nfct {
 
 ConntrackCollector::ConntrackCollector(const CounterReader& reader, const ProbeManager& manager,
-                                       uint32_t max_entries)
-    : reader_(reader), manager_(manager), max_entries_(max_entries) {}
+                                       uint32_t max_entries, const ScrapeExtension* extension)
+    : reader_(reader), manager_(manager), max_entries_(max_entries), extension_(extension) {}
 
 std::vector<prometheus::MetricFamily> ConntrackCollector::Collect() const {
   std::vector<prometheus::MetricFamily> out;
@@ -38,6 +38,7 @@ std::vector<prometheus::MetricFamily> ConntrackCollector::Collect() const {
       failed = true;
       spdlog::warn("scrape: {}", overflow.error());
     }
+    if (extension_ && !extension_->collect(self, out)) failed = true;
     if (failed) scrape_errors_++;
     self.scrape_errors = scrape_errors_.load();
     self.collect_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -129,6 +129,10 @@ std::vector<MetricFamily> self_families(const SelfStats& s) {
   add(purged, {}, static_cast<double>(s.manager.netns_vanished));
   add(entries, {{"map", "counters"}}, static_cast<double>(s.map_entries));
   add(max_entries, {{"map", "counters"}}, static_cast<double>(s.map_max_entries));
+  for (const auto& m : s.more_maps) {
+    add(entries, {{"map", m.map}}, static_cast<double>(m.entries));
+    add(max_entries, {{"map", m.map}}, static_cast<double>(m.max_entries));
+  }
   add(duration, {}, s.collect_seconds);
   add(errors, {}, static_cast<double>(s.scrape_errors));
   return {up, attached, failures, covered, rescans, purged, entries, max_entries, ovf_packets, ovf_bytes,

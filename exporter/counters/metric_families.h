@@ -30,6 +30,13 @@ struct SelfStats {
   size_t map_entries = 0;
   uint32_t map_max_entries = 0;
   std::vector<nfct_overflow> overflow;  // indexed by probe
+  // Further maps sized like the counter map (the drop probe's), in nfct_map_*entries.
+  struct MapUsage {
+    std::string map;
+    size_t entries = 0;
+    uint32_t max_entries = 0;
+  };
+  std::vector<MapUsage> more_maps;
   double collect_seconds = 0;
   uint64_t scrape_errors = 0;
 };

@@ -24,6 +24,7 @@ bool valid_tracefs_name(std::string_view s) {
 
 std::string Probe::name() const {
   if (kind == Kind::Tracepoint) return "tp:" + category + ":" + event;
+  if (kind == Kind::Drop) return "drop:" + category + ":" + event;
   return std::string("nf:") + (pf == kNfprotoIpv6 ? "ipv6" : "ipv4") + ":" +
          std::string(kHooks.at(hook));
 }

@@ -11,12 +11,14 @@
 namespace nfct {
 
 struct Probe {
-  enum class Kind { Netfilter, Tracepoint };
+  // Drop: the drop probe (drop_probe.h), configured by `drops.enabled`, not `probes`;
+  // named drop:<category>:<event>.
+  enum class Kind { Netfilter, Tracepoint, Drop };
   Kind kind = Kind::Netfilter;
   // Netfilter: NFPROTO_IPV4 (2) or NFPROTO_IPV6 (10), and the hook number 0..4.
   int pf = 0;
   int hook = 0;
-  // Tracepoint.
+  // Tracepoint and Drop.
   std::string category;
   std::string event;
 

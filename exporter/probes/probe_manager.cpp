@@ -56,6 +56,11 @@ void ProbeManager::attach_tracepoints() {
   }
 }
 
+void ProbeManager::add_probe(ProbeState state) {
+  std::lock_guard lk(mu_);
+  probes_.push_back(std::move(state));
+}
+
 // setns() changes only the calling thread's namespace, so the links are made from a
 // short-lived thread and the exporter's own threads never leave their namespace.
 void ProbeManager::attach_in_netns(uint64_t ino, const std::string& path, NetnsLinks& out) {
@@ -175,8 +180,10 @@ ManagerStatus ProbeManager::status() const {
 
 bool ProbeManager::any_attached() const {
   std::lock_guard lk(mu_);
+  // Probes of the `probes` list only: the drop probe alone (add_probe) counts no
+  // conntrack packets, so it neither makes /healthz healthy nor keeps the exporter up.
   for (const auto& s : probes_)
-    if (s.up()) return true;
+    if (s.probe.kind != Probe::Kind::Drop && s.up()) return true;
   return false;
 }
 

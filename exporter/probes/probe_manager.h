@@ -53,12 +53,15 @@ class ProbeManager {
   ProbeManager& operator=(const ProbeManager&) = delete;
 
   void attach_tracepoints();
+  // A probe attached by its own BPF object (the drop probe): reported with the others
+  // (status, any_attached, probe_names). Its index must not be one of theirs.
+  void add_probe(ProbeState state);
   void rescan();
   void start(std::chrono::milliseconds interval);  // periodic rescan in a thread
   void stop();                                      // stops the thread, closes every link
 
   ManagerStatus status() const;
-  bool any_attached() const;
+  bool any_attached() const;  // a probe of the `probes` list is attached
   // Index -> probe name, for every index the BPF programs may report.
   std::map<uint8_t, std::string> probe_names() const;
   // The namespaces of the `netns` selection found by the last rescan (inode -> path),

@@ -811,7 +811,7 @@ def bpftool_links():
 
 
 def nfct_prog_ids():
-    return {i for i, n in bpftool_progs().items() if n in ("nfct_nf", "nfct_tp")}
+    return {i for i, n in bpftool_progs().items() if n in ("nfct_nf", "nfct_tp", "nfct_drop")}
 
 
 def owned_prog_ids():

@@ -57,6 +57,7 @@ ZONE = 7                # cli puts UDP to/from port 7000 in zone 7
 ZONE_PORT = 7000
 SNAT_PORT = 8000        # TCP from cli to srv (a port of 8000-8009 a round), source NAT to SNAT_ADDR
 DNAT_PORT = 8101        # UDP from cli to DNAT_ADDR, destination NAT to srv (closed port)
+DROP_PORT = 8201        # UDP from cli to srv, dropped by an nft rule in srv (the drop panels)
 SNAT_ADDR = "10.213.1.11"
 DNAT_ADDR = "10.213.1.99"
 # Every round makes every series grow: a counter's first sample gives no rate.
@@ -231,6 +232,14 @@ class DashboardPrometheusTest(unittest.TestCase):
                                  "dnat": DNAT_ADDR, "dport": DNAT_PORT, "srv": cls.srv_addr,
                                  "sport": SNAT_PORT, "sport_end": SNAT_PORT + 9, "snat": SNAT_ADDR})
         conntrack_on(cls.srv)
+        cls.srv.nft("""
+table ip nfct_dash_drop {
+  chain in {
+    type filter hook input priority 0; policy accept;
+    udp dport %d drop
+  }
+}
+""" % DROP_PORT)
         lab.background(cls.srv, UDP_ECHO, ZONE_PORT)
 
         cls.exporter = cls._start_exporter(scope)
@@ -286,6 +295,7 @@ class DashboardPrometheusTest(unittest.TestCase):
         udp_send(cli, cls.srv_addr, ZONE_PORT, 3, expect_reply=True)  # zone 7
         udp_send(cli, cls.srv_addr, UNTRACKED_PORT, 3)             # untracked in cli
         udp_send(cli, DNAT_ADDR, DNAT_PORT, 3)                     # dst_nat; ICMP errors back
+        udp_send(cli, cls.srv_addr, DROP_PORT, 3)                  # netfilter_drop in srv
         tcp_exchange(cls.lab, cli, cls.srv, cls.srv_addr, SNAT_PORT + i, 2000)  # src_nat
 
     @classmethod

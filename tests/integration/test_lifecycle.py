@@ -83,7 +83,9 @@ class NamespaceLifecycleTest(NfctTestCase):
                  what="A and C to be purged")
         m = ex.scrape()
         self.assertEqual(m.get("nfct_netns_attached"), 0)
-        self.assertEqual(m.select("nfct_probe_attached"), [])
+        # The drop probe (on by default) is a tracepoint: it stays, and is not a probe of
+        # the `probes` list, which /healthz is about.
+        self.assertEqual([x for x in m.select("nfct_probe_attached") if x[0]["probe"] != "drop:skb:kfree_skb"], [])
         self.assertEqual(m.select("nfct_packets_total"), [])
         self.assertEqual(m.get("nfct_exporter_scrape_errors_total"), 0)
         self.assertEqual(ex.request("/healthz")[0], 503)
@@ -238,9 +240,9 @@ class ShutdownTest(NfctTestCase):
         progs, links = ex.bpf_objects()
         loaded = bpftool_progs()
         names = {loaded.get(p) for p in progs}
-        self.assertTrue({"nfct_nf", "nfct_tp"} <= names, "programs held by the exporter: %s" % names)
+        self.assertTrue({"nfct_nf", "nfct_tp", "nfct_drop"} <= names, "programs held by the exporter: %s" % names)
         all_links = bpftool_links()
-        self.assertEqual(len(links), 3, "2 netfilter links + 1 tracepoint link, got %s" % links)
+        self.assertEqual(len(links), 4, "2 netfilter links + 1 tracepoint link + the drop probe's, got %s" % links)
         self.assertTrue(links <= set(all_links), "bpftool lists the exporter's links")
         self.assertTrue({all_links[l] for l in links} <= progs)
 

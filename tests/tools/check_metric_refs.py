@@ -90,6 +90,15 @@ PENDING_FEATURES = {
 # Labels whose values form a closed set: equality matchers on them are checked.
 CLOSED_LABELS = {"state", "bit", "direction", "map", "reason", "protocol", "tcp_state"}
 
+# The drop probe: its `reason` values are the running kernel's drop reasons
+# (enum skb_drop_reason, read from its BTF at start-up), an open set; its `state` has the
+# packet counters' states plus no_conntrack.
+# The same for the recording rules made from them.
+_DROP_SERIES = ("nfct_drop_packets_total", "nfct_drop_bytes_total",
+                "netns_reason_state:nfct_drop_packets:rate5m")
+OPEN_LABELS = {n: {"reason"} for n in _DROP_SERIES}
+EXTRA_VALUES = {(n, "state"): {"no_conntrack"} for n in _DROP_SERIES}
+
 GROUPING_KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right"}
 OTHER_KEYWORDS = {"bool", "offset", "and", "or", "unless", "atan2", "inf", "nan"}
 AGGREGATIONS = {"sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values",
@@ -620,9 +629,10 @@ class Checker:
                 self.add("error", it.origin, "%s label %r is on none of the metrics of: %s" % (what, label, expr))
 
     def check_values(self, origin, name, label, op, value):
-        if label not in CLOSED_LABELS:
+        if label not in CLOSED_LABELS or label in OPEN_LABELS.get(name, ()):
             return
         allowed = set(self.catalog.enums.get(label, set())) | self.catalog.values(name, label)
+        allowed |= EXTRA_VALUES.get((name, label), set())
         if not allowed:
             return
         literal = _literal_values(op, value)

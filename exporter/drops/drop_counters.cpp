@@ -1,0 +1,98 @@
+#include "drop_counters.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <tuple>
+
+#include "counter_reader.h"
+#include "ct_names.h"
+#include "error.h"
+#include "metric_families.h"
+
+namespace nfct {
+
+DropReader::DropReader(int drops_fd) : fd_(drops_fd), ncpus_(libbpf_num_possible_cpus()) {
+  if (ncpus_ <= 0) throw FatalError("cannot count possible CPUs");
+}
+
+Expected<std::vector<DropEntry>> DropReader::read() const {
+  std::vector<DropEntry> out;
+  uint32_t chunk = 256;
+  std::vector<nfct_drop_key> keys;
+  std::vector<nfct_value> values;
+  uint64_t token = 0;
+  bool first = true;
+  for (;;) {
+    keys.resize(chunk);
+    values.resize(static_cast<size_t>(chunk) * ncpus_);
+    uint32_t count = chunk;
+    uint64_t next = 0;
+    int err = bpf_map_lookup_batch(fd_, first ? nullptr : &token, &next, keys.data(), values.data(),
+                                   &count, nullptr);
+    int e = err ? errno : 0;
+    if (err && e == ENOSPC && count == 0) {  // one bucket holds more than `chunk` keys
+      chunk *= 2;
+      continue;
+    }
+    if (err && e != ENOENT) return Error{std::string("reading the drop map: ") + std::strerror(e)};
+    for (uint32_t i = 0; i < count; i++)
+      out.push_back({keys[i], sum_percpu(&values[static_cast<size_t>(i) * ncpus_], ncpus_)});
+    if (err) break;  // ENOENT: that was the last batch
+    token = next;
+    first = false;
+  }
+  return out;
+}
+
+size_t DropReader::purge_netns(uint32_t netns) const {
+  std::vector<nfct_drop_key> doomed;
+  nfct_drop_key key{}, next{};
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd_, prev, &next) == 0) {
+    if (next.netns == netns) doomed.push_back(next);
+    key = next;
+    prev = &key;
+  }
+  size_t n = 0;
+  for (const auto& k : doomed) n += bpf_map_delete_elem(fd_, &k) == 0;
+  return n;
+}
+
+std::string drop_state_label(uint8_t state) {
+  if (state == NFCT_STATE_NO_CT) return "no_conntrack";
+  auto name = ct_state_name(state);
+  return name ? std::string(*name) : std::to_string(state);
+}
+
+std::vector<prometheus::MetricFamily> drop_families(const std::vector<DropEntry>& entries,
+                                                    const DropReasons& reasons) {
+  auto packets = make_family("nfct_drop_packets_total",
+                             "Packets the kernel dropped (skb:kfree_skb), by drop reason, the packet's "
+                             "conntrack state and the connection's zone.",
+                             prometheus::MetricType::Counter);
+  auto bytes = make_family("nfct_drop_bytes_total", "Bytes (skb->len) of the dropped packets.",
+                           prometheus::MetricType::Counter);
+  // (netns, reason, state, zone): sorted output, and one sample per label set.
+  std::map<std::tuple<uint32_t, uint32_t, uint8_t, uint16_t>, nfct_value> sums;
+  for (const auto& [k, v] : entries) {
+    auto& s = sums[{k.netns, k.reason, k.state, k.zone}];
+    s.packets += v.packets;
+    s.bytes += v.bytes;
+  }
+  for (const auto& [k, v] : sums) {
+    auto [netns, reason, state, zone] = k;
+    Labels l{{"netns", std::to_string(netns)},
+             {"reason", reasons.label(reason)},
+             {"state", drop_state_label(state)},
+             {"zone", std::to_string(zone)}};
+    add_sample(packets, l, static_cast<double>(v.packets));
+    add_sample(bytes, l, static_cast<double>(v.bytes));
+  }
+  return {packets, bytes};
+}
+
+}  // namespace nfct
