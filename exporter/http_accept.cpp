@@ -36,12 +36,20 @@ std::string client_text(const sockaddr_storage& ss) {
 struct WorkerConnection {
   std::chrono::steady_clock::time_point idle_since;  // start, or end of the last request
   bool in_request = false;
+  bool released = false;
 };
 thread_local WorkerConnection t_conn;
 
 int on_init_connection(const mg_connection*, void**) {
-  t_conn = {std::chrono::steady_clock::now(), false};
+  t_conn = {std::chrono::steady_clock::now(), false, false};
   return 0;
+}
+
+void release(const mg_connection* conn, ConnectionLimits* limits) {
+  if (t_conn.released) return;
+  t_conn.released = true;
+  const mg_request_info* ri = mg_get_request_info(conn);
+  if (ri) limits->release(ri->remote_addr);
 }
 
 int on_begin_request(mg_connection*) {
@@ -49,25 +57,31 @@ int on_begin_request(mg_connection*) {
   return 0;  // civetweb goes on to the handlers
 }
 
-void on_end_request(const mg_connection*, int) { t_conn = {std::chrono::steady_clock::now(), false}; }
-
-// Before the socket is closed: a connection waiting for a request head for the whole
-// header timeout was closed by civetweb's timeout (a client that closes earlier is not
-// counted; one that closes exactly at the deadline cannot be told apart).
-void on_connection_close(const mg_connection*) {
-  ConnectionLimits* limits = g_limits.load(std::memory_order_acquire);
-  if (!limits || t_conn.in_request) return;
-  auto idle = std::chrono::steady_clock::now() - t_conn.idle_since;
-  if (idle >= std::chrono::milliseconds(g_header_timeout_ms.load(std::memory_order_relaxed)))
-    limits->count_timeout();
+void on_end_request(const mg_connection*, int) {
+  t_conn.idle_since = std::chrono::steady_clock::now();
+  t_conn.in_request = false;
 }
 
-// After the socket is closed: its slot is free.
-void on_connection_closed(const mg_connection* conn) {
+// Right before civetweb shuts the socket down (it sends FIN and closes without waiting,
+// so the worker is free microseconds later): the slot is released here, before the
+// client can see the connection end. A connection waiting for a request head for the
+// whole header timeout was closed by civetweb's timeout (a client that closes earlier is
+// not counted; one that closes exactly at the deadline cannot be told apart).
+void on_connection_close(const mg_connection* conn) {
   ConnectionLimits* limits = g_limits.load(std::memory_order_acquire);
   if (!limits) return;
-  const mg_request_info* ri = mg_get_request_info(conn);
-  if (ri) limits->release(ri->remote_addr);
+  auto idle = std::chrono::steady_clock::now() - t_conn.idle_since;
+  if (!t_conn.in_request &&
+      idle >= std::chrono::milliseconds(g_header_timeout_ms.load(std::memory_order_relaxed)))
+    limits->count_timeout();
+  release(conn, limits);
+}
+
+// After the socket is closed. CivetServer skips the callback above for a connection that
+// ends before its constructor has stored civetweb's context; civetweb always calls this.
+void on_connection_closed(const mg_connection* conn) {
+  ConnectionLimits* limits = g_limits.load(std::memory_order_acquire);
+  if (limits) release(conn, limits);
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 // accept() itself (http_accept.cpp): libcivetweb's call resolves to the executable's
 // definition (ELF symbol interposition), which admits the connection through a
 // ConnectionLimits and closes the excess at once, before it reaches civetweb's queue.
-// Admitted connections are released by civetweb's connection_closed callback.
+// Admitted connections are released by civetweb's connection_close(d) callbacks.
 #pragma once
 
 #include <CivetServer.h>

@@ -132,10 +132,23 @@ class HttpLimitsTest(NfctTestCase):
         conntrack_on(a)
         return self.exporter(netns=[a], probes=IPV4_PROBES, extra={"web": web})
 
-    def _metrics(self, ex):
-        status, _, body = timed_get(OTHER, ex.port)
-        self.assertEqual(status, 200)
-        return Metrics(body)
+    def _metrics(self, ex, source=OTHER):
+        """A scrape that reads until the server closes: the exporter frees a connection's
+        slot before it closes it, so afterwards the scrape holds no slot any more."""
+        s = socket.create_connection(("127.0.0.1", ex.port), timeout=5, source_address=(source, 0))
+        try:
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            s.close()
+        head, _, body = data.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
+        return Metrics(body.decode())
 
     def test_idle_and_slow_clients_do_not_silence_scrapes(self):
         """1000 idle connections plus 50 slow-header clients from 127.0.0.1: scrapes from
@@ -263,10 +276,11 @@ class HttpLimitsTest(NfctTestCase):
                 return n == expected, "open %s, want %s" % (n, expected)
             wait_for(check, timeout=5, interval=0.1, what="%d open connections" % expected)
 
-        first = [open_conn("127.0.0.1") for _ in range(10)]
+        # 127.0.0.5: an address nothing else in the test uses.
+        first = [open_conn("127.0.0.5") for _ in range(10)]
         open_count(10 + 1)  # + the scrape that reads it
-        extra = open_conn("127.0.0.1")
-        self.assertTrue(closed_at_once(extra), "the 11th connection from 127.0.0.1 stayed open")
+        extra = open_conn("127.0.0.5")
+        self.assertTrue(closed_at_once(extra), "the 11th connection from 127.0.0.5 stayed open")
         third = [open_conn("127.0.0.3") for _ in range(5)]  # 15 open: one left for a scrape
         open_count(15 + 1)
         third.append(open_conn("127.0.0.3"))               # 16: the total is reached
