@@ -197,7 +197,7 @@ int run_exporter(int argc, char** argv) {
     consumer = std::make_unique<EventConsumer>(programs.events_fd(), store, manager.probe_names());
     consumer->start();
   }
-  EventsHandler events_handler(store, kHttpThreads - kReservedThreads);
+  EventsHandler events_handler(store, max_followers(cfg.max_connections));
 
   auto collector = std::make_shared<ConntrackCollector>(reader, manager, cfg.max_entries, drop_collector.get());
   auto events_collector =
@@ -218,7 +218,9 @@ int run_exporter(int argc, char** argv) {
         ZoneDumper::Options{cfg.zone_entries.interval, cfg.zone_entries.timeout, cfg.zone_entries.max_series});
     collectables.push_back(std::make_shared<ZoneCollector>(*zone_dumper));
   }
-  HttpServer http({address, cfg.telemetry_path}, collectables, [&manager] { return manager.any_attached(); });
+  HttpOptions http_opts{address, cfg.telemetry_path,
+                        {cfg.max_connections, cfg.max_connections_per_client}, cfg.header_timeout};
+  HttpServer http(http_opts, collectables, [&manager] { return manager.any_attached(); });
   http.add_handler("/events", &events_handler);
   manager.start(cfg.netns_rescan_interval);
   if (zone_dumper) zone_dumper->start();

@@ -13,6 +13,9 @@ test_pkgs=(
   iproute2 nftables conntrack iputils-ping netcat-openbsd python3 python3-jsonschema prometheus procps
   python3-yaml   # tests/tools (dashboard, rules and metric reference checks)
 )
+# --- issue 9 (HTTP under load): wrk drives tests/integration/test_http_load.py
+test_pkgs+=(wrk)
+# --- end issue 9
 
 # The benchmark (bench/run.sh) needs the same tools as the tests: ip, nft, conntrack,
 # python3, and bpftool from the build packages.

@@ -57,7 +57,20 @@ class Parser {
                {"telemetry_path", [&](const YAML::Node& v) {
                   cfg.telemetry_path = checked(v, validate_telemetry_path(scalar(v, "web.telemetry_path")));
                 }},
+               {"max_connections", [&](const YAML::Node& v) {
+                  cfg.max_connections = uint_in(v, "web.max_connections", 16, 4096);
+                }},
+               {"max_connections_per_client", [&](const YAML::Node& v) {
+                  cfg.max_connections_per_client = uint_in(v, "web.max_connections_per_client", 1, 4096);
+                }},
+               {"header_timeout", [&](const YAML::Node& v) {
+                  cfg.header_timeout = duration(v, "web.header_timeout");
+                  if (cfg.header_timeout > std::chrono::minutes(1))
+                    fail(source_, v.Mark(), "web.header_timeout: must be at most 1m");
+                }},
            });
+           if (cfg.max_connections_per_client > cfg.max_connections)
+             fail(source_, n.Mark(), "web: max_connections_per_client must not be more than max_connections");
          }},
         {"log", [&](const YAML::Node& n) {
            expect_map(n, "log");
@@ -213,6 +226,9 @@ class Parser {
     sel.all = false;
     for (const auto& item : n) {
       std::string e = scalar(item, "netns entry");
+      // A NUL would cut the path the kernel gets (open() stops there).
+      if (e.find('\0') != std::string::npos)
+        fail(source_, item.Mark(), "netns: entry contains a NUL byte");
       if (e.empty() || e == "." || e == ".." || (e.find('/') == std::string::npos && e.size() > 255))
         fail(source_, item.Mark(), "netns: '" + e + "' is not a namespace name or path");
       sel.entries.push_back(std::move(e));

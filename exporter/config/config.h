@@ -28,6 +28,11 @@ struct Config {
   uint32_t max_entries = 65536;  // maps.max_entries: counter map entries
   std::string listen_address{kDefaultListenAddress};
   std::string telemetry_path = "/metrics";
+  // HTTP connection limits: web.max_connections, web.max_connections_per_client, and
+  // web.header_timeout (a request head's deadline and a kept-alive connection's idle time).
+  uint32_t max_connections = 64;
+  uint32_t max_connections_per_client = 32;
+  std::chrono::milliseconds header_timeout{5000};
   std::string log_level = "info";
   struct Events {
     uint32_t sample_rate = 0;               // 1 in N tracked packets; 0 = off

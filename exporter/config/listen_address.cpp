@@ -8,8 +8,12 @@ namespace nfct {
 
 Expected<ListenAddress> parse_listen_address(std::string_view text) {
   auto bad = [&](const std::string& why) {
-    return Error{"listen address '" + std::string(text) + "': " + why};
+    std::string shown;  // a NUL byte shown as \0, never written raw into the message
+    for (char c : text) shown += c == '\0' ? std::string("\\0") : std::string(1, c);
+    return Error{"listen address '" + shown + "': " + why};
   };
+  // A NUL would end the string civetweb gets: "1.2.3.4\0junk:80" would listen on no port.
+  if (text.find('\0') != std::string_view::npos) return bad("contains a NUL byte");
   if (!text.empty() && text.front() == '[')
     return bad("IPv6 is not supported (Debian's civetweb is built without IPv6)");
   auto colon = text.rfind(':');

@@ -68,7 +68,9 @@ Expected<Event> decode_event(const nfct_event& rec, const std::map<uint8_t, std:
   if (!ct_state_name(rec.state)) return Error{"ctinfo " + std::to_string(rec.state)};
   e.state = rec.state;
   e.netns = rec.netns;
-  e.time_ns = static_cast<int64_t>(rec.ts_ns) + mono_to_wall_ns;
+  auto time = wall_time_ns(rec.ts_ns, mono_to_wall_ns);
+  if (!time) return Error{time.error()};
+  e.time_ns = *time;
   auto it = probe_names.find(rec.probe);
   e.probe = it != probe_names.end() ? it->second : "index:" + std::to_string(rec.probe);
   auto base = decode_conn(rec.base);
@@ -80,6 +82,14 @@ Expected<Event> decode_event(const nfct_event& rec, const std::map<uint8_t, std:
     e.parent = std::move(*parent);
   }
   return e;
+}
+
+Expected<int64_t> wall_time_ns(uint64_t mono_ns, int64_t mono_to_wall_ns) {
+  int64_t out = 0;
+  if (mono_ns > static_cast<uint64_t>(INT64_MAX) ||
+      __builtin_add_overflow(static_cast<int64_t>(mono_ns), mono_to_wall_ns, &out))
+    return Error{"timestamp " + std::to_string(mono_ns) + " out of range"};
+  return out;
 }
 
 int64_t monotonic_to_wall_offset_ns() {

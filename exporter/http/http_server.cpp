@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "error.h"
+#include "http_accept.h"
 #include "http_util.h"
 #include "log.h"
 #include "memory_trimmer.h"
@@ -75,18 +76,34 @@ std::string render_metrics(const std::vector<std::shared_ptr<prometheus::Collect
 
 HttpServer::HttpServer(const HttpOptions& opts,
                        std::vector<std::shared_ptr<prometheus::Collectable>> collectables,
-                       std::function<bool()> healthy) {
+                       std::function<bool()> healthy)
+    : limits_(std::make_unique<ConnectionLimits>(opts.limits)) {
+  // Admission happens at accept (http_accept.h), so that every admitted connection has a
+  // worker thread at once: the limit plus a few for connections being torn down.
+  const std::string timeout_ms = std::to_string(opts.header_timeout.count());
   std::vector<std::string> options = {
       "listening_ports", opts.address.civetweb_port(),
-      "num_threads", std::to_string(opts.threads),
-      "request_timeout_ms", "30000",
+      "num_threads", std::to_string(opts.limits.max_total + 4),
+      // A total deadline for a request head (civetweb measures it from the connection's
+      // start, so a client trickling bytes is cut too), and for the next head of a
+      // kept-alive connection; also the limit on a write that makes no progress.
+      "request_timeout_ms", timeout_ms,
+      "keep_alive_timeout_ms", timeout_ms,
       // Handlers write complete responses themselves (and /events?follow=1 streams
       // until it closes the connection), so connections are not kept alive.
       "enable_keep_alive", "no",
   };
+  if (accept_gate_effective())
+    set_accept_gate(limits_.get(), opts.header_timeout);
+  else
+    spdlog::warn("HTTP connection limits are not enforced: civetweb's accept() does not reach the exporter");
+  collectables.push_back(std::make_shared<ConnectionLimitsCollector>(*limits_));
+  CivetCallbacks callbacks;
+  add_connection_callbacks(callbacks);
   try {
-    server_ = std::make_unique<CivetServer>(options);
+    server_ = std::make_unique<CivetServer>(options, &callbacks);
   } catch (const CivetException& e) {
+    set_accept_gate(nullptr, opts.header_timeout);
     throw FatalError("cannot listen on " + opts.address.text + ": " + e.what() +
                      " (address in use, or not an address of this host?)");
   }
@@ -100,6 +117,7 @@ HttpServer::HttpServer(const HttpOptions& opts,
 
 HttpServer::~HttpServer() {
   if (server_) server_->close();  // stops the worker threads before the handlers go
+  set_accept_gate(nullptr, {});
 }
 
 void HttpServer::add_handler(const std::string& uri, CivetHandler* handler) {

@@ -3,11 +3,14 @@
 
 #include <prometheus/collectable.h>
 
+#include <algorithm>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "http_limits.h"
 #include "listen_address.h"
 
 class CivetServer;
@@ -15,14 +18,21 @@ class CivetHandler;
 
 namespace nfct {
 
-// Concurrent HTTP connections; follow=1 streams may take all but kReservedThreads.
-inline constexpr int kHttpThreads = 32;
-inline constexpr int kReservedThreads = 8;
+// follow=1 streams may take all connections but kReservedThreads (for scrapes), and at
+// most kMaxFollowers.
+inline constexpr size_t kReservedThreads = 8;
+inline constexpr size_t kMaxFollowers = 24;
+inline size_t max_followers(size_t max_connections) {
+  return std::min(kMaxFollowers, max_connections > kReservedThreads ? max_connections - kReservedThreads : 1);
+}
 
 struct HttpOptions {
   ListenAddress address;
   std::string telemetry_path = "/metrics";
-  int threads = kHttpThreads;
+  // Open connections in total and per client address (the excess is closed at once), and
+  // how long a connection may take to send a request head, or stay idle between requests.
+  ConnectionLimits::Options limits;
+  std::chrono::milliseconds header_timeout{5000};
 };
 
 class HttpServer {
@@ -38,6 +48,7 @@ class HttpServer {
   void add_handler(const std::string& uri, CivetHandler* handler);
 
  private:
+  std::unique_ptr<ConnectionLimits> limits_;  // outlives the server's threads
   std::vector<std::unique_ptr<CivetHandler>> handlers_;
   std::unique_ptr<CivetServer> server_;
 };

@@ -17,14 +17,22 @@ const char* reason(int status) {
   }
 }
 
+bool keeps_alive(mg_connection* conn) {
+  const char* v = mg_get_option(mg_get_context(conn), "enable_keep_alive");
+  return v && std::string_view(v) == "yes";
+}
+
 }  // namespace
 
 void send_response(mg_connection* conn, int status, std::string_view content_type, std::string_view body,
                    bool head) {
   mg_printf(conn,
             "HTTP/1.1 %d %s\r\nContent-Type: %.*s\r\nContent-Length: %zu\r\n"
-            "Cache-Control: no-store\r\n\r\n",
-            status, reason(status), static_cast<int>(content_type.size()), content_type.data(), body.size());
+            "Cache-Control: no-store\r\n%s\r\n",
+            status, reason(status), static_cast<int>(content_type.size()), content_type.data(), body.size(),
+            // Say so when the connection ends after this answer: an HTTP/1.1 client would
+            // otherwise send its next request on it and see that fail (wrk counts an error).
+            keeps_alive(conn) ? "" : "Connection: close\r\n");
   if (!head && !body.empty()) mg_write(conn, body.data(), body.size());
 }
 

@@ -120,6 +120,23 @@ class BadInputTest(NfctTestCase):
         p = self.exporter("--config.file=" + path, listen=False)
         self.assertFails(p, re.escape(path) + r":3:19: .*999\.1\.1\.1:80")
 
+    def test_nul_bytes_in_addresses_and_paths(self):
+        """issue 9: a NUL byte in the listen address or a namespace path (YAML "\\0") is
+        refused with its position, not cut short ("1.2.3.4\\0junk:80" was 1.2.3.4 and no port)."""
+        cases = [
+            ("netns: [%s]\nweb:\n  listen_address: \"127.0.0.1\\0junk:80\"\n" % self.ns.name,
+             r":3:19: listen address '127\.0\.0\.1\\0junk:80': contains a NUL byte"),
+            ("netns:\n  - \"/run/netns/%s\\0x\"\n" % self.ns.name, r":2:5: netns: entry contains a NUL byte"),
+            ("web:\n  header_timeout: 0s\n", r":2:19: web\.header_timeout"),
+            ("web:\n  max_connections: 5000\n", r":2:20: web\.max_connections"),
+        ]
+        for text, pattern in cases:
+            with self.subTest(config=text):
+                path = self.config(text)
+                p = self.exporter("--config.file=" + path, listen=False)
+                self.assertFails(p, re.escape(path) + pattern)
+                self.assertNotIn("\0", p.stderr)
+
     def test_address_not_on_this_host(self):
         """A well-formed address that no interface has: bind fails, exit non-zero."""
         p = self.exporter("--config.file=" + self.good_config(), "--web.listen-address=192.0.2.77:%d" % free_port())
