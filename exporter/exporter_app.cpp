@@ -132,11 +132,11 @@ int run_exporter(int argc, char** argv) {
   const ListenAddress address = flag_value("web.listen_address", parse_listen_address(cfg.listen_address));
   init_logging(cfg.log_level);
 
-  CounterPrograms programs(
-      {cfg.max_entries, has_tracepoints(cfg), cfg.events.sample_rate, cfg.events.ring_buffer_size});
+  CounterPrograms programs({cfg.max_entries, cfg.slots, has_tracepoints(cfg), cfg.events.sample_rate,
+                            cfg.events.ring_buffer_size});
   if (cli.check) return check_config(cfg, cli, programs);
 
-  CounterReader reader(programs.counters_fd(), programs.overflow_fd());
+  CounterReader reader(programs.counters_fd(), programs.overflow_fd(), programs.slots_fd(), cfg.slots);
   // ctnetlink sockets, one per covered namespace: for the scrapes, and separate ones for
   // the background dumps so that a long dump never holds up a scrape.
   NetnsSockets table_sockets, zone_sockets;
@@ -159,7 +159,7 @@ int run_exporter(int argc, char** argv) {
     consumer = std::make_unique<EventConsumer>(programs.events_fd(), store, manager.probe_names());
     consumer->start();
   }
-  EventsHandler events_handler(store, kHttpThreads - kReservedThreads);
+  EventsHandler events_handler(store, kHttpThreads - kReservedThreads, cfg.events.sample_rate);
 
   auto collector = std::make_shared<ConntrackCollector>(reader, manager, cfg.max_entries);
   auto events_collector =

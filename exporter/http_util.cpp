@@ -20,11 +20,12 @@ const char* reason(int status) {
 }  // namespace
 
 void send_response(mg_connection* conn, int status, std::string_view content_type, std::string_view body,
-                   bool head) {
+                   bool head, std::string_view extra_headers) {
   mg_printf(conn,
             "HTTP/1.1 %d %s\r\nContent-Type: %.*s\r\nContent-Length: %zu\r\n"
-            "Cache-Control: no-store\r\n\r\n",
-            status, reason(status), static_cast<int>(content_type.size()), content_type.data(), body.size());
+            "Cache-Control: no-store\r\n%.*s\r\n",
+            status, reason(status), static_cast<int>(content_type.size()), content_type.data(), body.size(),
+            static_cast<int>(extra_headers.size()), extra_headers.empty() ? "" : extra_headers.data());
   if (!head && !body.empty()) mg_write(conn, body.data(), body.size());
 }
 
