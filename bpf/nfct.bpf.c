@@ -254,53 +254,56 @@ static __always_inline void count(__u8 probe, __u32 netns, unsigned long nfct, _
 {
 	struct nfct_key key = {};
 	struct nfct_value *v;
-	unsigned long status = 0;
+	/* The key's fields in registers: the slot compare needs no stack copy of the key. */
+	__u64 zone = 0, zone_dir = 0, state, status = 0;
 
-	key.netns = netns;
-	key.probe = probe;
 	if (!nfct) {
-		key.state = NFCT_STATE_NO_CT;
+		state = NFCT_STATE_NO_CT;
 	} else {
 		/* Untracked packets carry ctinfo 7 and a NULL conntrack pointer. */
 		struct nf_conn *ct = (struct nf_conn *)(nfct & ~NFCT_CTINFO_MASK);
 
-		key.state = nfct & NFCT_CTINFO_MASK;
+		state = nfct & NFCT_CTINFO_MASK;
 		if (ct) {
 			if (nf_conn_btf_id) {
 				const struct nf_conn *c = bpf_rdonly_cast(ct, nf_conn_btf_id);
 
-				status = c->status;
+				status = c->status & 0xffff;
 				/* CONFIG_NF_CONNTRACK_ZONES=n kernels have no zone member. */
 				if (bpf_core_field_exists(ct->zone)) {
-					key.zone = c->zone.id;
-					key.zone_dir = c->zone.dir;
+					zone = c->zone.id;
+					zone_dir = c->zone.dir;
 				}
 			} else {
-				status = BPF_CORE_READ(ct, status);
+				status = BPF_CORE_READ(ct, status) & 0xffff;
 				if (bpf_core_field_exists(ct->zone)) {
-					struct nf_conntrack_zone zone;
+					struct nf_conntrack_zone z;
 
-					BPF_CORE_READ_INTO(&zone, ct, zone);
-					key.zone = zone.id;
-					key.zone_dir = zone.dir;
+					BPF_CORE_READ_INTO(&z, ct, zone);
+					zone = z.id;
+					zone_dir = z.dir;
 				}
 			}
-			key.status = status & 0xffff;
 			if (sample_rate)
-				maybe_sample(probe, netns, key.state, ct);
+				maybe_sample(probe, netns, state, ct);
 		}
 	}
 
 	if (slots_on) {
 		/* The slot's first 16 bytes as two words (struct nfct_slot, little endian). */
 		__u64 w0 = NFCT_SLOT_READY | ((__u64)netns << 32);
-		__u64 w1 = key.zone | ((__u64)key.zone_dir << 16) | ((__u64)probe << 24) |
-			   ((__u64)key.state << 32) | ((__u64)key.status << 48);
+		__u64 w1 = zone | (zone_dir << 16) | ((__u64)probe << 24) | (state << 32) | (status << 48);
 
 		if (count_slot(w0, w1, netns, len))
 			return;
 	}
 
+	key.netns = netns;
+	key.zone = zone;
+	key.zone_dir = zone_dir;
+	key.probe = probe;
+	key.state = state;
+	key.status = status;
 	v = bpf_map_lookup_elem(&counters, &key);
 	if (!v) {
 		struct nfct_value zero = {};
