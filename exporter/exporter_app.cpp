@@ -85,6 +85,8 @@ int check_config(const Config& cfg, const CliOptions& cli, const CounterPrograms
     std::cout << "\n";
     usable += !netns.empty() || cfg.netns.all;
   }
+  std::cout << "counting slots: " << (cfg.slots ? std::to_string(cfg.slots) + " per CPU" : std::string("off"))
+            << "\n";
   std::cout << "events: " << (cfg.events.sample_rate ? "one tracked packet in " + std::to_string(cfg.events.sample_rate)
                                                      : std::string("off"))
             << "\n";
