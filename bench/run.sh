@@ -5,7 +5,7 @@
 #
 #   bench/run.sh                 quick mode (a few minutes)
 #   bench/run.sh --full          more repetitions and sizes (about half an hour)
-#   bench/run.sh --only=scrape,table     some phases: bpf, throughput, scrape, table, events, drops
+#   bench/run.sh --only=scrape,table     some phases: bpf, keys, throughput, scrape, table, events, drops
 #   bench/run.sh --help          every option
 set -euo pipefail
 cd "$(dirname "$0")/.."

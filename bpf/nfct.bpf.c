@@ -8,8 +8,9 @@
  * nfct_tp  runs at raw tracepoints whose first argument is a struct sk_buff *, one link
  *          per tracepoint, identified by the link's BPF cookie (kernel 6.10+).
  *
- * Both read skb->_nfct and add the packet to one per-CPU hash entry. The path is kept
- * to one map lookup and two probe reads for a tracked packet.
+ * Both read skb->_nfct and add the packet to its key's slot in a per-CPU array (one
+ * inlined array access and two 64-bit compares), or, when that slot belongs to another
+ * key, to a per-CPU hash entry.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -48,6 +49,20 @@ struct {
 	__type(key, struct nfct_key);
 	__type(value, struct nfct_value);
 } counters SEC(".maps");
+
+/*
+ * Counting slots in front of `counters` (config: maps.slots, a power of two; 0 turns them
+ * off: slots_on is then 0, the verifier drops the slot code and the map keeps 1 entry).
+ */
+const volatile __u32 slot_mask = 0;
+const volatile __u8 slots_on = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nfct_slot);
+} slots SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -172,6 +187,64 @@ static __always_inline void count_overflow(__u8 probe, __u32 len)
 }
 
 /*
+ * The slot fast path. Returns 1 when the packet was counted in a slot, 0 when it belongs
+ * in the hash.
+ *
+ * Concurrency argument (one copy of the array per CPU):
+ * - Only the owning CPU's programs write its copy: BPF programs run with migration
+ *   disabled, and userspace never writes the slots (it only reads them), so there is no
+ *   cross-CPU race and no store from userspace to lose or resurrect counts.
+ * - On one CPU a program can still be interrupted by another run of this program (a
+ *   softirq running an input hook while process context runs an output hook), which
+ *   runs to completion inside one instruction gap of the first. Claiming a slot must
+ *   therefore have one winner: the claimant adds 1 to `ready` (an atomic add, in BPF
+ *   ISA v1) and owns the slot only when it then reads exactly 1. A nested run that sees
+ *   `ready` != 0 goes to the hash. If a nested run claims the slot completely between
+ *   our test of 0 and our add, our add leaves `ready` = READY + 1: we read not-1 and go
+ *   to the hash; its packet stays counted (userspace takes every slot with the READY bit)
+ *   while later packets of its key fail the exact compare and go to the hash. Either way
+ *   every packet lands in exactly one place.
+ * - The owner stores the key, its first packet, and only then (after a compiler barrier;
+ *   x86 keeps stores in order) `ready` = READY. The key never changes afterwards, and the
+ *   counters only grow: a reader that sees READY (it reads the first word first, the
+ *   kernel copies a per-CPU value in ascending 8-byte words) reads the final key and a
+ *   count that is at most behind, never ahead or decreasing. Userspace adds slots, hash
+ *   and the counts it moved out of the hash for vanished namespaces, per key, on every
+ *   scrape (counter_reader.cpp), so no series decreases, also when an inode number is
+ *   reused (the slot keeps counting the reused number's packets on top).
+ * - The increments are plain, like the hash's: a nested run for the same key between the
+ *   load and the store of an increment loses one increment; that needs the same probe,
+ *   namespace, state, zone and status in both contexts and a window of a few instructions.
+ */
+static __always_inline int count_slot(__u64 w0, __u64 w1, __u32 netns, __u32 len)
+{
+	__u32 idx = (((w0 ^ (w1 * 0x9E3779B97F4A7C15ULL)) * 0x9E3779B97F4A7C15ULL) >> 40) & slot_mask;
+	struct nfct_slot *s = bpf_map_lookup_elem(&slots, &idx);
+	__u64 *w;
+
+	if (!s)
+		return 0;
+	w = (__u64 *)s;
+	if (w[0] == w0 && w[1] == w1) {
+		s->packets++;
+		s->bytes += len;
+		return 1;
+	}
+	if (s->ready)
+		return 0; /* another key's slot, or a claim under way */
+	__sync_fetch_and_add(&s->ready, 1);
+	if (*(volatile __u32 *)&s->ready != 1)
+		return 0;
+	s->key.netns = netns;
+	w[1] = w1;
+	s->packets = 1;
+	s->bytes = len;
+	asm volatile("" ::: "memory");
+	s->ready = NFCT_SLOT_READY;
+	return 1;
+}
+
+/*
  * Plain (non-atomic) increments: the values are per CPU and BPF programs run with
  * migration disabled. The one way to lose an increment is a softirq on the same CPU
  * interrupting this program between load and store *for the same key*, which needs the
@@ -181,43 +254,56 @@ static __always_inline void count(__u8 probe, __u32 netns, unsigned long nfct, _
 {
 	struct nfct_key key = {};
 	struct nfct_value *v;
-	unsigned long status = 0;
+	/* The key's fields in registers: the slot compare needs no stack copy of the key. */
+	__u64 zone = 0, zone_dir = 0, state, status = 0;
 
-	key.netns = netns;
-	key.probe = probe;
 	if (!nfct) {
-		key.state = NFCT_STATE_NO_CT;
+		state = NFCT_STATE_NO_CT;
 	} else {
 		/* Untracked packets carry ctinfo 7 and a NULL conntrack pointer. */
 		struct nf_conn *ct = (struct nf_conn *)(nfct & ~NFCT_CTINFO_MASK);
 
-		key.state = nfct & NFCT_CTINFO_MASK;
+		state = nfct & NFCT_CTINFO_MASK;
 		if (ct) {
 			if (nf_conn_btf_id) {
 				const struct nf_conn *c = bpf_rdonly_cast(ct, nf_conn_btf_id);
 
-				status = c->status;
+				status = c->status & 0xffff;
 				/* CONFIG_NF_CONNTRACK_ZONES=n kernels have no zone member. */
 				if (bpf_core_field_exists(ct->zone)) {
-					key.zone = c->zone.id;
-					key.zone_dir = c->zone.dir;
+					zone = c->zone.id;
+					zone_dir = c->zone.dir;
 				}
 			} else {
-				status = BPF_CORE_READ(ct, status);
+				status = BPF_CORE_READ(ct, status) & 0xffff;
 				if (bpf_core_field_exists(ct->zone)) {
-					struct nf_conntrack_zone zone;
+					struct nf_conntrack_zone z;
 
-					BPF_CORE_READ_INTO(&zone, ct, zone);
-					key.zone = zone.id;
-					key.zone_dir = zone.dir;
+					BPF_CORE_READ_INTO(&z, ct, zone);
+					zone = z.id;
+					zone_dir = z.dir;
 				}
 			}
-			key.status = status & 0xffff;
 			if (sample_rate)
-				maybe_sample(probe, netns, key.state, ct);
+				maybe_sample(probe, netns, state, ct);
 		}
 	}
 
+	if (slots_on) {
+		/* The slot's first 16 bytes as two words (struct nfct_slot, little endian). */
+		__u64 w0 = NFCT_SLOT_READY | ((__u64)netns << 32);
+		__u64 w1 = zone | (zone_dir << 16) | ((__u64)probe << 24) | (state << 32) | (status << 48);
+
+		if (count_slot(w0, w1, netns, len))
+			return;
+	}
+
+	key.netns = netns;
+	key.zone = zone;
+	key.zone_dir = zone_dir;
+	key.probe = probe;
+	key.state = state;
+	key.status = status;
 	v = bpf_map_lookup_elem(&counters, &key);
 	if (!v) {
 		struct nfct_value zero = {};

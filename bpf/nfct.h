@@ -50,6 +50,21 @@ struct nfct_value {
 	__u64 bytes;
 };
 
+/*
+ * Counting slots (see count_slot() in nfct.bpf.c): a per-CPU array in front of the
+ * counter hash. `ready` and `key` form the first 16 bytes, which the BPF program compares
+ * with two 64-bit loads. `ready` is 0 while free, small while a claim is under way, and
+ * has NFCT_SLOT_READY set once `key` is valid; from then on `key` never changes.
+ */
+#define NFCT_SLOT_READY 0x80000000u
+
+struct nfct_slot {
+	__u32 ready;
+	struct nfct_key key;
+	__u64 packets;
+	__u64 bytes;
+};
+
 /* Packets that found the counter map full: per probe, per CPU. */
 struct nfct_overflow {
 	__u64 packets;

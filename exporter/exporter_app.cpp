@@ -105,6 +105,8 @@ int check_config(const Config& cfg, const CliOptions& cli, const CounterPrograms
   } else {
     std::cout << "probe " << drop_probe().name() << ": off (drops.enabled: false)\n";
   }
+  std::cout << "counting slots: " << (cfg.slots ? std::to_string(cfg.slots) + " per CPU" : std::string("off"))
+            << "\n";
   std::cout << "events: " << (cfg.events.sample_rate ? "one tracked packet in " + std::to_string(cfg.events.sample_rate)
                                                      : std::string("off"))
             << "\n";
@@ -152,8 +154,8 @@ int run_exporter(int argc, char** argv) {
   const ListenAddress address = flag_value("web.listen_address", parse_listen_address(cfg.listen_address));
   init_logging(cfg.log_level);
 
-  CounterPrograms programs(
-      {cfg.max_entries, has_tracepoints(cfg), cfg.events.sample_rate, cfg.events.ring_buffer_size});
+  CounterPrograms programs({cfg.max_entries, cfg.slots, has_tracepoints(cfg), cfg.events.sample_rate,
+                            cfg.events.ring_buffer_size});
   // The drop probe: its own BPF object, sharing the counter map's overflow map.
   std::unique_ptr<DropProgram> drop_program;
   if (cfg.drops.enabled)
@@ -161,7 +163,7 @@ int run_exporter(int argc, char** argv) {
                                                  /*attach=*/!cli.check);
   if (cli.check) return check_config(cfg, cli, programs, drop_program.get());
 
-  CounterReader reader(programs.counters_fd(), programs.overflow_fd());
+  CounterReader reader(programs.counters_fd(), programs.overflow_fd(), programs.slots_fd(), cfg.slots);
   std::unique_ptr<DropReader> drop_reader;
   std::unique_ptr<DropCollector> drop_collector;
   if (drop_program && drop_program->attached()) {
@@ -197,7 +199,7 @@ int run_exporter(int argc, char** argv) {
     consumer = std::make_unique<EventConsumer>(programs.events_fd(), store, manager.probe_names());
     consumer->start();
   }
-  EventsHandler events_handler(store, max_followers(cfg.max_connections));
+  EventsHandler events_handler(store, max_followers(cfg.max_connections), cfg.events.sample_rate);
 
   auto collector = std::make_shared<ConntrackCollector>(reader, manager, cfg.max_entries, drop_collector.get());
   auto events_collector =

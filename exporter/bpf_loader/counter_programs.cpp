@@ -38,6 +38,9 @@ nfct_bpf* open_and_load(const ProgramOptions& opts, bool with_tp, int& err) {
   bpf_program__set_autoload(skel->progs.nfct_tp, with_tp);
   skel->rodata->nf_conn_btf_id = nf_conn_btf_id();
   bpf_map__set_max_entries(skel->maps.counters, opts.max_entries);
+  bpf_map__set_max_entries(skel->maps.slots, opts.slots ? opts.slots : 1);
+  skel->rodata->slots_on = opts.slots != 0;
+  skel->rodata->slot_mask = opts.slots ? opts.slots - 1 : 0;
   bpf_map__set_max_entries(skel->maps.events, opts.ring_buffer_bytes);
   skel->rodata->sample_rate = opts.sample_rate;
   err = nfct_bpf__load(skel);
@@ -77,6 +80,7 @@ int CounterPrograms::tp_prog_fd() const {
   return bpf_program__autoload(skel_->progs.nfct_tp) ? bpf_program__fd(skel_->progs.nfct_tp) : -1;
 }
 int CounterPrograms::counters_fd() const { return bpf_map__fd(skel_->maps.counters); }
+int CounterPrograms::slots_fd() const { return bpf_map__fd(skel_->maps.slots); }
 int CounterPrograms::overflow_fd() const { return bpf_map__fd(skel_->maps.overflow); }
 int CounterPrograms::events_fd() const { return bpf_map__fd(skel_->maps.events); }
 int CounterPrograms::sampler_fd() const { return bpf_map__fd(skel_->maps.sampler); }

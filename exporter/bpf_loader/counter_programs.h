@@ -11,6 +11,7 @@ namespace nfct {
 
 struct ProgramOptions {
   uint32_t max_entries = 65536;
+  uint32_t slots = 4096;           // counting slots per CPU, a power of two; 0 = off
   bool want_tracepoints = false;  // load nfct_tp too
   uint32_t sample_rate = 0;        // events: 1 in N tracked packets, 0 = off
   uint32_t ring_buffer_bytes = 1u << 20;
@@ -31,6 +32,7 @@ class CounterPrograms {
   int tp_prog_fd() const;  // -1 when not loaded
   const std::string& tracepoint_error() const { return tp_error_; }
   int counters_fd() const;
+  int slots_fd() const;  // the per-CPU slot array (1 unused entry when slots are off)
   int overflow_fd() const;
   int events_fd() const;
   int sampler_fd() const;

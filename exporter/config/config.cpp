@@ -45,6 +45,12 @@ class Parser {
                {"max_entries", [&](const YAML::Node& v) {
                   cfg.max_entries = uint_in(v, "maps.max_entries", 16, 1u << 24);
                 }},
+               {"slots", [&](const YAML::Node& v) {
+                  cfg.slots = uint_in(v, "maps.slots", 0, 65536);
+                  if (cfg.slots & (cfg.slots - 1))
+                    fail(source_, v.Mark(), "maps.slots: expected 0 or a power of two, got " +
+                                                std::to_string(cfg.slots));
+                }},
            });
          }},
         {"web", [&](const YAML::Node& n) {

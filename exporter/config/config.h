@@ -26,6 +26,7 @@ struct Config {
   NetnsSelection netns;
   std::chrono::milliseconds netns_rescan_interval{5000};
   uint32_t max_entries = 65536;  // maps.max_entries: counter map entries
+  uint32_t slots = 4096;         // maps.slots: counting slots per CPU, a power of two, 0 = off
   std::string listen_address{kDefaultListenAddress};
   std::string telemetry_path = "/metrics";
   // HTTP connection limits: web.max_connections, web.max_connections_per_client, and
@@ -35,7 +36,7 @@ struct Config {
   std::chrono::milliseconds header_timeout{5000};
   std::string log_level = "info";
   struct Events {
-    uint32_t sample_rate = 0;               // 1 in N tracked packets; 0 = off
+    uint32_t sample_rate = 1000;            // 1 in N tracked packets; 0 = off
     uint32_t store_size = 4096;             // events kept for /events
     uint32_t ring_buffer_size = 1u << 20;   // bytes, a power of two >= 4096
   } events;

@@ -22,9 +22,10 @@ std::vector<prometheus::MetricFamily> ConntrackCollector::Collect() const {
     self.names = manager_.probe_names();
     self.map_max_entries = max_entries_;
     bool failed = false;
-    auto entries = reader_.read_counters();
+    size_t hash_entries = 0;
+    auto entries = reader_.read_counters(&hash_entries);
     if (entries) {
-      self.map_entries = entries->size();
+      self.map_entries = hash_entries;
       out = counter_families(aggregate(*entries), self.names);
       out.push_back(created_connections_family(created_connections(*entries)));
     } else {

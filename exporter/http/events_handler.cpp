@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstring>
+
 #include "event_format.h"
 #include "events_query.h"
 
@@ -33,7 +35,14 @@ std::string dropped_notice(uint64_t n, EventFormat f) {
   return json_text(nlohmann::ordered_json{{"dropped", n}}) + "\n";
 }
 
+constexpr const char* kSamplingOffNotice =
+    "# sampling is off (events.sample_rate: 0): no event is sampled\n";
+
 }  // namespace
+
+std::string EventsHandler::sampling_header() const {
+  return "X-Nfct-Sample-Rate: " + std::to_string(sample_rate_) + (sample_rate_ ? "" : " (off)") + "\r\n";
+}
 
 bool EventsHandler::get(mg_connection* conn, bool head) {
   const mg_request_info* ri = mg_get_request_info(conn);
@@ -53,9 +62,10 @@ bool EventsHandler::get(mg_connection* conn, bool head) {
     for (const auto& e : events) arr.push_back(event_to_json(e));
     body = json_text(arr) + "\n";
   } else {
+    if (!sample_rate_ && q.format == EventFormat::Text) body = kSamplingOffNotice;
     for (const auto& e : events) body += render_line(e, q.format);
   }
-  send_response(conn, 200, content_type(q.format), body, head);
+  send_response(conn, 200, content_type(q.format), body, head, sampling_header());
   return true;
 }
 
@@ -78,9 +88,11 @@ bool EventsHandler::follow(mg_connection* conn, const EventsQuery& q, bool head)
   // is seen. The response is delimited by closing the connection.
   auto sub = store_.subscribe(q.filter);
   mg_printf(conn,
-            "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
-            content_type(q.format));
+            "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nCache-Control: no-store\r\nConnection: close\r\n%s\r\n",
+            content_type(q.format), sampling_header().c_str());
   if (head) return true;
+  if (!sample_rate_ && q.format == EventFormat::Text)
+    mg_write(conn, kSamplingOffNotice, std::strlen(kSamplingOffNotice));
   size_t sent = 0;
   auto last_write = std::chrono::steady_clock::now();
   while (!stopping_ && !sub->closed()) {

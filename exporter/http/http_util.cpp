@@ -25,14 +25,15 @@ bool keeps_alive(mg_connection* conn) {
 }  // namespace
 
 void send_response(mg_connection* conn, int status, std::string_view content_type, std::string_view body,
-                   bool head) {
+                   bool head, std::string_view extra_headers) {
   mg_printf(conn,
             "HTTP/1.1 %d %s\r\nContent-Type: %.*s\r\nContent-Length: %zu\r\n"
-            "Cache-Control: no-store\r\n%s\r\n",
+            "Cache-Control: no-store\r\n%s%.*s\r\n",
             status, reason(status), static_cast<int>(content_type.size()), content_type.data(), body.size(),
             // Say so when the connection ends after this answer: an HTTP/1.1 client would
             // otherwise send its next request on it and see that fail (wrk counts an error).
-            keeps_alive(conn) ? "" : "Connection: close\r\n");
+            keeps_alive(conn) ? "" : "Connection: close\r\n",
+            static_cast<int>(extra_headers.size()), extra_headers.empty() ? "" : extra_headers.data());
   if (!head && !body.empty()) mg_write(conn, body.data(), body.size());
 }
 

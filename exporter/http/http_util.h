@@ -9,8 +9,9 @@
 namespace nfct {
 
 // Writes a complete response with Content-Length; the body is omitted for HEAD.
+// `extra_headers`: further header lines, each ending in "\r\n".
 void send_response(mg_connection* conn, int status, std::string_view content_type, std::string_view body,
-                   bool head = false);
+                   bool head = false, std::string_view extra_headers = {});
 
 // A handler for GET and HEAD on exactly one path (civetweb matches handlers by prefix:
 // "/metricsx" and "/metrics/x" reach the "/metrics" handler and get 404 here); every

@@ -846,6 +846,7 @@ def wait_no_leaked_programs(before, timeout=5):
 
 class NfctTestCase(unittest.TestCase):
     maxDiff = None
+    SLOTS = None  # maps.slots for every exporter of the test; None: the default
 
     def setUp(self):
         check_environment()
@@ -861,6 +862,10 @@ class NfctTestCase(unittest.TestCase):
         if netns is not None:
             cfg["netns"] = netns if netns == "all" else [n.path if n in by_path else n.name for n in netns]
         cfg.update(extra or {})
+        # A test class may pin maps.slots (SLOTS = 0: every key through the hash; 1: slot
+        # collisions on every second key) to run the same checks over each counting path.
+        if getattr(self, "SLOTS", None) is not None:
+            cfg["maps"] = dict(cfg.get("maps") or {}, slots=self.SLOTS)
         e = Exporter(self, config=cfg, **kw)
         if ready:
             e.wait_ready(netns=[] if netns in (None, "all") else netns, probes=wait_probes)

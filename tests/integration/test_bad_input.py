@@ -175,16 +175,19 @@ class BadInputTest(NfctTestCase):
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertIn("nf:ipv4:input", p.stdout)
         self.assertIn(str(self.ns.inode), p.stdout)
-        self.assertIn("events: off", p.stdout)
+        # Sampling and the counting slots are on by default.
+        self.assertIn("events: one tracked packet in 1000", p.stdout)
+        self.assertIn("counting slots: 4096 per CPU", p.stdout)
         self.assertIn("table statistics: read on every scrape", p.stdout)
         self.assertIn("zone entries: off", p.stdout)
         wait_no_leaked_programs(self.before)
 
-        on = self.good_config("probes: [nf:ipv4:input]\nevents: {sample_rate: 100}\n"
+        on = self.good_config("probes: [nf:ipv4:input]\nevents: {sample_rate: 100}\nmaps: {slots: 0}\n"
                               "table_stats: {per_cpu: true}\nzone_entries: {enabled: true, interval: 5s, timeout: 2s}\n")
         p = self.exporter("--config.file=" + on, "--config.check")
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        self.assertIn("events: one tracked packet in 100", p.stdout)
+        self.assertIn("events: one tracked packet in 100\n", p.stdout)
+        self.assertIn("counting slots: off", p.stdout)
         self.assertIn("table statistics: read on every scrape, per CPU", p.stdout)
         self.assertIn("zone entries: dumped every 5000ms", p.stdout)
         wait_no_leaked_programs(self.before)

@@ -309,5 +309,15 @@ table ip nfct_raw {
             self.assertEqual(self.series(m, "nfct_packets_total", "state", a, p), want, p)
 
 
+# The same checks with every key through the hash (slots off), and with one slot per CPU
+# (the first key claims it, every other key collides and goes to the hash).
+class CountingHashOnlyTest(CountingTest):
+    SLOTS = 0
+
+
+class CountingOneSlotTest(CountingTest):
+    SLOTS = 1
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -758,7 +758,8 @@ table ip nfct_notrack {
         self.assertEqual(get_events(ex, "netns=%d" % a.inode), [])
 
     def test_sample_rate_0_samples_nothing(self):
-        """sample_rate 0: packets are counted, nothing is sampled, /events is empty."""
+        """sample_rate 0: packets are counted, nothing is sampled, /events has no event and
+        says that sampling is off (a header on every format, a comment line in text)."""
         a, b, _, addr_b = self.pair()
         for ns in (a, b):
             conntrack_on(ns)
@@ -771,8 +772,33 @@ table ip nfct_notrack {
         self.assertEqual(m.get("nfct_events_delivered_total"), 0)
         self.assertEqual(m.get("nfct_events_ringbuf_dropped_total"), 0)
         self.assertEqual(get_events(ex), [])
-        status, _, body = ex.request("/events?format=text")
-        self.assertEqual((status, body), (200, ""))
+        status, headers, body = ex.request("/events?format=text")
+        self.assertEqual((status, body),
+                         (200, "# sampling is off (events.sample_rate: 0): no event is sampled\n"))
+        self.assertEqual(headers.get("x-nfct-sample-rate"), "0 (off)")
+        for fmt, empty in (("json", "[]\n"), ("ndjson", "")):
+            status, headers, body = ex.request("/events?format=" + fmt)
+            self.assertEqual((status, body, headers.get("x-nfct-sample-rate")), (200, empty, "0 (off)"), fmt)
+
+    def test_sampling_is_on_by_default(self):
+        """Without an events section the exporter samples one tracked packet in 1000 per
+        CPU: /events is not empty after enough traffic and announces the rate."""
+        a, b, _, addr_b = self.pair()
+        for ns in (a, b):
+            conntrack_on(ns)
+        ex = self.exporter(netns=[a, b], probes=IPV4_PROBES, wait_probes=IPV4_PROBES)
+        self.assertEqual(ex.scrape().get("nfct_events_sample_rate"), 1000)
+        # 1000 datagrams, each seen by two probes: 2000 tracked packets, two samples at
+        # least whatever CPUs they ran on (each CPU samples its first tracked packet).
+        udp_send(a, addr_b, 9999, 1000)
+        m = wait_for(lambda: (lambda m: (m.get("nfct_events_sampled_total") >= 2 and
+                                         m.get("nfct_events_delivered_total") == m.get("nfct_events_sampled_total"),
+                                         m))(ex.scrape()), what="sampled events delivered")
+        events = get_events(ex)
+        self.assertEqual(len(events), m.get("nfct_events_delivered_total"))
+        self.assertEqual({e["netns"] for e in events} <= {a.inode, b.inode}, True)
+        status, headers, _ = ex.request("/events")
+        self.assertEqual((status, headers.get("x-nfct-sample-rate")), (200, "1000"))
 
 
 if __name__ == "__main__":

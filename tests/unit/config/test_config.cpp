@@ -68,7 +68,8 @@ void check_defaults(const Config& c) {
   CHECK(c.listen_address == "0.0.0.0:9747");
   CHECK(c.telemetry_path == "/metrics");
   CHECK(c.log_level == "info");
-  CHECK(c.events.sample_rate == 0u);
+  CHECK(c.slots == 4096u);
+  CHECK(c.events.sample_rate == 1000u);
 }
 
 // A file in a fresh temporary directory, removed at the end of the scope.
@@ -122,7 +123,7 @@ TEST_CASE("a file with only some keys gets the defaults for the rest") {
   SUBCASE("only events.sample_rate") {
     Config c = parse_config("events:\n  sample_rate: 100\n", kSource);
     CHECK(c.events.sample_rate == 100u);
-    c.events.sample_rate = 0;
+    c.events.sample_rate = 1000;
     check_defaults(c);
   }
 }
@@ -291,6 +292,19 @@ TEST_CASE("maps.max_entries and events.sample_rate ranges") {
   e = config_error("maps:\n  max_entries: 99999999999999999999999\n");
   CHECK(starts_with(e, "test.yaml:2:16: maps.max_entries: "));
 
+  auto slots = [](const std::string& v) {
+    return parse_config("maps:\n  slots: " + v + "\n", kSource).slots;
+  };
+  CHECK(slots("0") == 0u);
+  CHECK(slots("1") == 1u);
+  CHECK(slots("65536") == 65536u);
+  e = config_error("maps:\n  slots: 65537\n");
+  CHECK(e == "test.yaml:2:10: maps.slots: 65537 is out of range [0, 65536]");
+  e = config_error("maps:\n  slots: 1000\n");
+  CHECK(e == "test.yaml:2:10: maps.slots: expected 0 or a power of two, got 1000");
+  e = config_error("maps:\n  slots: -1\n");
+  CHECK(starts_with(e, "test.yaml:2:10: maps.slots: "));
+
   auto rate = [](const std::string& v) {
     return parse_config("events:\n  sample_rate: " + v + "\n", kSource).events.sample_rate;
   };
@@ -378,7 +392,7 @@ TEST_CASE("unknown keys at every level") {
     CHECK(contains(e, key));
 
   e = config_error("maps:\n  max_entries: 100\n  max_entrys: 2\n");
-  CHECK(e == "test.yaml:3:3: unknown maps key 'max_entrys' (expected one of: max_entries)");
+  CHECK(e == "test.yaml:3:3: unknown maps key 'max_entrys' (expected one of: max_entries, slots)");
 
   e = config_error("web:\n  listen-address: :9100\n");
   CHECK(starts_with(e, "test.yaml:2:3: unknown web key 'listen-address'"));
