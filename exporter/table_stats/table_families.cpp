@@ -1,7 +1,7 @@
 #include "table_families.h"
 
 #include "ct_names.h"
-#include "metric_families.h"
+#include "prom_family.h"
 
 namespace nfct {
 namespace {
