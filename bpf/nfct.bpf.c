@@ -337,10 +337,8 @@ int nfct_nf(struct bpf_nf_ctx *ctx)
 	 */
 	const struct nf_hook_state *state = ctx->state;
 	struct sk_buff *skb = ctx->skb;
-	__u8 probe = state->hook;
+	__u8 probe = NFCT_NF_PROBE_INDEX(state->pf == NFPROTO_IPV6, state->hook);
 
-	if (state->pf == NFPROTO_IPV6)
-		probe += 5;
 	if (probe >= NFCT_NF_PROBES)
 		return NF_ACCEPT;
 	count(probe, state->net->ns.inum, skb->_nfct, skb->len);
@@ -367,7 +365,7 @@ int nfct_tp(struct bpf_raw_tracepoint_args *ctx)
 	struct sk_buff *skb = (struct sk_buff *)ctx->args[0];
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 
-	if (!skb || cookie >= NFCT_MAX_PROBES - NFCT_TP_PROBE_BASE)
+	if (!skb || cookie >= NFCT_MAX_TP_PROBES)
 		return 0;
 	count(NFCT_TP_PROBE_BASE + cookie, skb_netns(skb), BPF_CORE_READ(skb, _nfct),
 	      BPF_CORE_READ(skb, len));

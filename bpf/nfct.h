@@ -16,9 +16,13 @@
  *          hook state, so one program serves every nf probe;
  *   10..   tracepoints: 10 + the BPF cookie of the link (set by the exporter).
  */
-#define NFCT_NF_PROBES 10
+#define NFCT_NF_HOOKS 5
+#define NFCT_NF_PROBES (2 * NFCT_NF_HOOKS)
+#define NFCT_NF_PROBE_INDEX(is_ipv6, hook) (((is_ipv6) ? NFCT_NF_HOOKS : 0) + (hook))
 #define NFCT_TP_PROBE_BASE 10
 #define NFCT_MAX_PROBES 64
+/* How many tracepoint probes the index space holds. */
+#define NFCT_MAX_TP_PROBES (NFCT_MAX_PROBES - NFCT_TP_PROBE_BASE)
 
 /* `state` byte of a key: the kernel's ctinfo (0..4, 7), or NFCT_STATE_NO_CT. */
 #define NFCT_CTINFO_MASK 7UL

@@ -20,6 +20,7 @@
 #include "events_collector.h"
 #include "events_handler.h"
 #include "http_server.h"
+#include "libbpf_log.h"
 #include "log.h"
 #include "metric_families.h"
 #include "netns_info_collector.h"
@@ -153,6 +154,7 @@ int run_exporter(int argc, char** argv) {
   const Config cfg = load_effective_config(cli);
   const ListenAddress address = flag_value("web.listen_address", parse_listen_address(cfg.listen_address));
   init_logging(cfg.log_level);
+  route_libbpf_log();
 
   CounterPrograms programs({cfg.max_entries, cfg.slots, has_tracepoints(cfg), cfg.events.sample_rate,
                             cfg.events.ring_buffer_size});

@@ -1,31 +1,17 @@
 #include "log.h"
 
-#include <bpf/libbpf.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
-#include <cstdarg>
-#include <cstdio>
 #include <string>
 
 namespace nfct {
 namespace {
 
-int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
-  const auto lvl = level == LIBBPF_WARN ? spdlog::level::warn : spdlog::level::debug;
-  if (!spdlog::should_log(lvl)) return 0;
-  char buf[1024];
-  int n = vsnprintf(buf, sizeof buf, fmt, args);
-  std::string msg(buf, n < 0 ? 0 : std::min<size_t>(n, sizeof buf - 1));
-  while (!msg.empty() && msg.back() == '\n') msg.pop_back();
-  spdlog::log(lvl, "{}", msg);  // libbpf prefixes its own "libbpf: "
-  return n;
-}
-
+// spdlog's own level names; the configuration accepts debug, info, warn and error, and
+// anything spdlog does not know (from_str gives off) is info.
 spdlog::level::level_enum to_level(std::string_view level) {
-  if (level == "debug") return spdlog::level::debug;
-  if (level == "warn") return spdlog::level::warn;
-  if (level == "error") return spdlog::level::err;
-  return spdlog::level::info;
+  auto l = spdlog::level::from_str(std::string(level));
+  return l == spdlog::level::off ? spdlog::level::info : l;
 }
 
 }  // namespace
@@ -35,7 +21,6 @@ void init_logging(std::string_view level) {
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
   spdlog::set_default_logger(logger);
   set_log_level(level);
-  libbpf_set_print(libbpf_print);
 }
 
 void set_log_level(std::string_view level) { spdlog::set_level(to_level(level)); }

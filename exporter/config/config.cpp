@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "listen_address.h"
+#include "nfct.h"
 
 namespace nfct {
 namespace {
@@ -242,7 +243,7 @@ class Parser {
     return sel;
   }
 
-  static constexpr size_t kMaxTracepointProbes = 54;  // NFCT_MAX_PROBES - NFCT_TP_PROBE_BASE
+  static constexpr size_t kMaxTracepointProbes = NFCT_MAX_TP_PROBES;
   std::string source_;
 };
 

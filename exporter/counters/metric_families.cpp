@@ -18,24 +18,6 @@ std::string probe_name(const ProbeNames& names, uint8_t index) {
 
 }  // namespace
 
-MetricFamily make_family(std::string name, std::string help, MetricType type) {
-  MetricFamily f;
-  f.name = std::move(name);
-  f.help = std::move(help);
-  f.type = type;
-  return f;
-}
-
-void add_sample(MetricFamily& f, Labels labels, double value) {
-  ClientMetric m;
-  m.label = std::move(labels);
-  if (f.type == MetricType::Counter)
-    m.counter.value = value;
-  else
-    m.gauge.value = value;
-  f.metric.push_back(std::move(m));
-}
-
 std::vector<MetricFamily> counter_families(const Aggregates& a, const ProbeNames& names) {
   auto packets = family("nfct_packets_total", "Packets seen by a probe, by the packet's conntrack state.",
                         MetricType::Counter);

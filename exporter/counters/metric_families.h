@@ -12,16 +12,11 @@
 
 #include "counter_aggregate.h"
 #include "probe_manager.h"
+#include "prom_family.h"
 
 namespace nfct {
 
 using ProbeNames = std::map<uint8_t, std::string>;
-using Labels = std::vector<prometheus::ClientMetric::Label>;
-
-prometheus::MetricFamily make_family(std::string name, std::string help, prometheus::MetricType type);
-// Adds one sample; counter or gauge according to the family's type.
-void add_sample(prometheus::MetricFamily& f, Labels labels, double value);
-
 std::vector<prometheus::MetricFamily> counter_families(const Aggregates& a, const ProbeNames& names);
 
 struct SelfStats {
@@ -45,19 +40,5 @@ std::vector<prometheus::MetricFamily> self_families(const SelfStats& s);
 std::vector<prometheus::MetricFamily> build_info_family(const std::string& version,
                                                         const std::string& revision,
                                                         const std::string& libbpf_version);
-
-}  // namespace nfct
-
-namespace nfct {
-
-// A Collectable that serves a fixed set of families (build info).
-class StaticFamilies : public prometheus::Collectable {
- public:
-  explicit StaticFamilies(std::vector<prometheus::MetricFamily> f) : f_(std::move(f)) {}
-  std::vector<prometheus::MetricFamily> Collect() const override { return f_; }
-
- private:
-  std::vector<prometheus::MetricFamily> f_;
-};
 
 }  // namespace nfct

@@ -234,28 +234,6 @@ Expected<CtEntryKey> parse_ct_entry(const nlmsghdr* nlh) {
   return k;
 }
 
-std::string l4proto_name(uint8_t proto) {
-  switch (proto) {
-    case IPPROTO_TCP: return "tcp";
-    case IPPROTO_UDP: return "udp";
-    case IPPROTO_ICMP: return "icmp";
-    case IPPROTO_ICMPV6: return "icmpv6";
-    case IPPROTO_SCTP: return "sctp";
-    case IPPROTO_DCCP: return "dccp";
-    case IPPROTO_GRE: return "gre";
-    case IPPROTO_UDPLITE: return "udplite";
-    default: return std::to_string(proto);
-  }
-}
-
-std::string tcp_state_name(uint8_t state) {
-  static constexpr const char* names[] = {"none",      "syn_sent",   "syn_recv", "established",
-                                          "fin_wait",  "close_wait", "last_ack", "time_wait",
-                                          "close",     "syn_sent2"};
-  if (state < std::size(names)) return names[state];
-  return std::to_string(state);
-}
-
 ReplyWalk walk_reply(const void* buf, size_t len, uint32_t seq, uint32_t portid,
                      const MessageHandler& on_msg) {
   using enum ReplyStatus;

@@ -86,11 +86,7 @@ struct CtEntryKey {
 };
 Expected<CtEntryKey> parse_ct_entry(const nlmsghdr* nlh);
 
-// Label values: "tcp", "udp", "icmp", "icmpv6", "sctp", "dccp", "gre", "udplite", else
-// the protocol number.
-std::string l4proto_name(uint8_t proto);
-// "syn_sent", "established", "time_wait", ... as `conntrack -L` prints them, lower case.
-std::string tcp_state_name(uint8_t state);
+// The protocol and TCP state names of an entry: l4proto_label and tcp_state_label (ct_names.h).
 
 // ---------------------------------------------------------------- reply framing
 

@@ -27,7 +27,7 @@ struct CtConn {
   uint8_t zone_dir = 0;                // 0 none, 1 original, 2 reply, 3 default
   CtTuple orig;
   CtTuple reply;
-  std::optional<std::string> tcp_state;  // "ESTABLISHED"...; only for TCP
+  std::optional<uint8_t> tcp_state;      // enum tcp_conntrack, only for TCP; named when formatted
   std::optional<uint32_t> mark;          // nullopt: kernel without conntrack marks
   // Label bits 0..63 and 64..127; nullopt when no bit is set.
   std::optional<std::array<uint64_t, 2>> labels;

@@ -53,10 +53,7 @@ Expected<CtConn> decode_conn(const nfct_ev_conn& c) {
   out.status = c.status;
   if (c.flags & NFCT_EV_HAS_MARK) out.mark = c.mark;
   if (c.flags & NFCT_EV_HAS_LABELS) out.labels = std::array<uint64_t, 2>{c.labels[0], c.labels[1]};
-  if (c.flags & NFCT_EV_IS_TCP_STATE) {
-    auto name = tcp_state_name(c.tcp_state);
-    out.tcp_state = name ? std::string(*name) : "UNKNOWN";
-  }
+  if (c.flags & NFCT_EV_IS_TCP_STATE) out.tcp_state = c.tcp_state;
   return out;
 }
 

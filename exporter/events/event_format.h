@@ -16,7 +16,6 @@
 #include <nlohmann/json.hpp>
 
 #include "event.h"
-#include "expected.h"
 
 namespace nfct {
 
@@ -33,13 +32,6 @@ nlohmann::ordered_json event_to_json(const Event& e);
 // parent. No trailing newline.
 std::string event_to_text(const Event& e);
 
-// Parses a `ct` section (the object under "ct") into an Event; seq, time_ns, probe and netns
-// are left default. Every key and value is checked (unknown keys are rejected, addresses must
-// be written as inet_ntop writes them, labels in their canonical form); the error message is
-// "<path>: <what was expected>", the path starting at "ct" (e.g. "ct.base.orig.ip.src").
-// Missing "labels" and "parent" keys are taken as null (the source document omits them).
-Expected<Event> event_from_ct_json(const nlohmann::json& ct);
-
 // RFC 3339 UTC with 9 fractional digits, e.g. 0 -> "1970-01-01T00:00:00.000000000Z".
 std::string format_time_ns(int64_t time_ns);
 
@@ -47,12 +39,13 @@ std::string format_time_ns(int64_t time_ns);
 // first) when any bit of bits[1] (label bits 64..127) is set.
 std::string format_labels(const std::array<uint64_t, 2>& bits);
 
-// 6 tcp, 17 udp, 1 icmp, 58 icmpv6, 132 sctp; nullopt for every other protocol ("other").
+// The protocols with their own key in the `proto` object: 6 tcp, 17 udp, 132 sctp (ports),
+// 1 icmp, 58 icmpv6 (type, code, id); nullopt for every other protocol ("other").
 std::optional<std::string_view> ct_proto_name(uint8_t protonum);
 std::optional<uint8_t> ct_proto_from_name(std::string_view name);
 
-// The kernel's enum tcp_conntrack without its prefix: 0 NONE .. 9 SYN_SENT2; nullopt above.
-std::optional<std::string_view> tcp_state_name(uint8_t state);
-std::optional<uint8_t> tcp_state_from_name(std::string_view name);
+// The TCP state as events write it: the kernel's name in upper case ("ESTABLISHED");
+// nullopt for a state number without a name.
+std::optional<std::string> event_tcp_state_name(uint8_t state);
 
 }  // namespace nfct

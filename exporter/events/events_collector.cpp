@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "log.h"
-#include "metric_families.h"
+#include "prom_family.h"
 #include "nfct.h"
 
 namespace nfct {

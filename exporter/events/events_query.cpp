@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "ct_names.h"
+#include "event_format.h"
 
 namespace nfct {
 namespace {
@@ -80,11 +81,9 @@ std::variant<EventsQuery, QueryError> parse_events_query(std::string_view query)
       if (!v) return QueryError{name, "expected a zone id from 0 to 65535"};
       q.filter.zone = static_cast<uint16_t>(*v);
     } else if (name == "proto") {
-      static const std::map<std::string, uint8_t> protos = {
-          {"tcp", 6}, {"udp", 17}, {"icmp", 1}, {"icmpv6", 58}, {"sctp", 132}};
-      auto it = protos.find(value);
-      if (it == protos.end()) return QueryError{name, "expected tcp, udp, icmp, icmpv6 or sctp"};
-      q.filter.protonum = it->second;
+      auto p = ct_proto_from_name(value);
+      if (!p) return QueryError{name, "expected tcp, udp, icmp, icmpv6 or sctp"};
+      q.filter.protonum = *p;
     } else if (name == "netns") {
       auto v = to_uint<uint64_t>(value, UINT32_MAX);
       if (!v) return QueryError{name, "expected a network namespace inode number"};

@@ -77,7 +77,7 @@ std::vector<Probe> default_probes() {
 }
 
 uint8_t nf_probe_index(int pf, int hook) {
-  return static_cast<uint8_t>((pf == kNfprotoIpv6 ? 5 : 0) + hook);
+  return static_cast<uint8_t>(NFCT_NF_PROBE_INDEX(pf == kNfprotoIpv6, hook));
 }
 
 }  // namespace nfct

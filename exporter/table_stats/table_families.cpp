@@ -1,7 +1,7 @@
 #include "table_families.h"
 
 #include "ct_names.h"
-#include "metric_families.h"
+#include "prom_family.h"
 
 namespace nfct {
 namespace {
@@ -174,8 +174,8 @@ std::vector<MetricFamily> zone_families(const ZoneStatus& s, double now_unix) {
                  {{"netns", ns},
                   {"zone", std::to_string(k.zone)},
                   {"direction", dir ? std::string(*dir) : std::to_string(k.zone_dir)},
-                  {"protocol", l4proto_name(k.l4proto)},
-                  {"tcp_state", k.tcp_state == kNoTcpState ? std::string() : tcp_state_name(k.tcp_state)}},
+                  {"protocol", l4proto_label(k.l4proto)},
+                  {"tcp_state", k.tcp_state == kNoTcpState ? std::string() : tcp_state_label(k.tcp_state)}},
                  static_cast<double>(n));
     }
   }

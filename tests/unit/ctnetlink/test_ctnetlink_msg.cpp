@@ -14,6 +14,7 @@
 #include <cstring>
 #include <vector>
 
+#include "ct_names.h"
 #include "ctnetlink_msg.h"
 #include "table_stats.h"
 
@@ -324,18 +325,18 @@ TEST_CASE("table entries: malformed attributes are errors") {
 }
 
 TEST_CASE("label names of protocols and TCP states") {
-  CHECK(l4proto_name(IPPROTO_TCP) == "tcp");
-  CHECK(l4proto_name(IPPROTO_UDP) == "udp");
-  CHECK(l4proto_name(IPPROTO_ICMP) == "icmp");
-  CHECK(l4proto_name(IPPROTO_ICMPV6) == "icmpv6");
-  CHECK(l4proto_name(IPPROTO_SCTP) == "sctp");
-  CHECK(l4proto_name(IPPROTO_GRE) == "gre");
-  CHECK(l4proto_name(200) == "200");
-  CHECK(tcp_state_name(TCP_CONNTRACK_SYN_SENT) == "syn_sent");
-  CHECK(tcp_state_name(TCP_CONNTRACK_ESTABLISHED) == "established");
-  CHECK(tcp_state_name(TCP_CONNTRACK_TIME_WAIT) == "time_wait");
-  CHECK(tcp_state_name(TCP_CONNTRACK_SYN_SENT2) == "syn_sent2");
-  CHECK(tcp_state_name(50) == "50");
+  CHECK(l4proto_label(IPPROTO_TCP) == "tcp");
+  CHECK(l4proto_label(IPPROTO_UDP) == "udp");
+  CHECK(l4proto_label(IPPROTO_ICMP) == "icmp");
+  CHECK(l4proto_label(IPPROTO_ICMPV6) == "icmpv6");
+  CHECK(l4proto_label(IPPROTO_SCTP) == "sctp");
+  CHECK(l4proto_label(IPPROTO_GRE) == "gre");
+  CHECK(l4proto_label(200) == "200");
+  CHECK(tcp_state_label(TCP_CONNTRACK_SYN_SENT) == "syn_sent");
+  CHECK(tcp_state_label(TCP_CONNTRACK_ESTABLISHED) == "established");
+  CHECK(tcp_state_label(TCP_CONNTRACK_TIME_WAIT) == "time_wait");
+  CHECK(tcp_state_label(TCP_CONNTRACK_SYN_SENT2) == "syn_sent2");
+  CHECK(tcp_state_label(50) == "50");
 }
 
 TEST_CASE("reply framing: a dump ends with NLMSG_DONE") {

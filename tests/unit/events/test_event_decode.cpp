@@ -65,10 +65,10 @@ TEST_CASE("decode: a TCP record with a parent, mark and labels") {
   REQUIRE(e->base.labels.has_value());
   CHECK((*e->base.labels)[0] == 0);
   CHECK((*e->base.labels)[1] == 64);
-  CHECK(e->base.tcp_state == "SYN_SENT");
+  CHECK(e->base.tcp_state == std::optional<uint8_t>(1));  // TCP_CONNTRACK_SYN_SENT, named when formatted
   REQUIRE(e->parent.has_value());
   CHECK(e->parent->orig.sport == 54321);
-  CHECK(e->parent->tcp_state == "ESTABLISHED");
+  CHECK(e->parent->tcp_state == std::optional<uint8_t>(3));  // TCP_CONNTRACK_ESTABLISHED
   CHECK_FALSE(e->parent->mark.has_value());
   CHECK_FALSE(e->parent->labels.has_value());
 }
