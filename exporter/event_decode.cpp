@@ -68,7 +68,9 @@ Expected<Event> decode_event(const nfct_event& rec, const std::map<uint8_t, std:
   if (!ct_state_name(rec.state)) return Error{"ctinfo " + std::to_string(rec.state)};
   e.state = rec.state;
   e.netns = rec.netns;
-  e.time_ns = static_cast<int64_t>(rec.ts_ns) + mono_to_wall_ns;
+  // A corrupt stamp plus the offset can leave int64 (undefined behaviour): an error.
+  if (__builtin_add_overflow(static_cast<int64_t>(rec.ts_ns), mono_to_wall_ns, &e.time_ns))
+    return Error{"timestamp " + std::to_string(rec.ts_ns) + " out of range"};
   auto it = probe_names.find(rec.probe);
   e.probe = it != probe_names.end() ? it->second : "index:" + std::to_string(rec.probe);
   auto base = decode_conn(rec.base);
