@@ -10,6 +10,8 @@ Expected<ListenAddress> parse_listen_address(std::string_view text) {
   auto bad = [&](const std::string& why) {
     return Error{"listen address '" + std::string(text) + "': " + why};
   };
+  // civetweb gets a C string: a NUL inside would cut the port off. (Not echoed either.)
+  if (text.find('\0') != std::string_view::npos) return Error{"listen address: contains a NUL byte"};
   if (!text.empty() && text.front() == '[')
     return bad("IPv6 is not supported (Debian's civetweb is built without IPv6)");
   auto colon = text.rfind(':');
