@@ -27,6 +27,11 @@ case "${1:-}" in
   --bench) want+=("${bench_pkgs[@]}") ;;
 esac
 
+# Fuzzing (fuzz/, the fuzz stage of scripts/test.sh): clang's libFuzzer and sanitizer
+# runtimes, and llvm-symbolizer for readable reports.
+fuzz_pkgs=(clang llvm libclang-rt-14-dev)
+if [[ "${1:-}" == --test ]]; then want+=("${fuzz_pkgs[@]}"); fi
+
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

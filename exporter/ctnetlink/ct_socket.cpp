@@ -89,9 +89,15 @@ Expected<bool> CtSocket::transact(CtRequest request, Deadline deadline, const Me
     int rc = ::poll(&p, 1, static_cast<int>(left.count()));
     if (rc == 0 || (rc < 0 && errno == EINTR)) continue;
     if (rc < 0) return Error{sys_error("poll")};
-    ssize_t n = ::recv(fd, buf_.data(), buf_.size(), MSG_DONTWAIT | MSG_TRUNC);
+    sockaddr_nl from{};
+    socklen_t from_len = sizeof(from);
+    ssize_t n = ::recvfrom(fd, buf_.data(), buf_.size(), MSG_DONTWAIT | MSG_TRUNC,
+                           reinterpret_cast<sockaddr*>(&from), &from_len);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
     if (n < 0) return Error{sys_error("netlink receive")};
+    // A datagram from another process (one with CAP_NET_ADMIN over the namespace may
+    // write to our port) is not part of the answer: dropped unread.
+    if (!sent_by_kernel(from, from_len)) continue;
     if (static_cast<size_t>(n) > buf_.size()) return Error{"netlink message larger than the receive buffer"};
     ReplyWalk walk = walk_reply(buf_.data(), static_cast<size_t>(n), seq, portid_, on_msg);
     switch (walk.status) {

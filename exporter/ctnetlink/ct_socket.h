@@ -39,6 +39,8 @@ class CtSocket {
   // and must be replaced.
   Expected<bool> transact(CtRequest request, Deadline deadline, const MessageHandler& on_msg);
   bool broken() const { return broken_; }
+  // The socket's netlink port id (its address).
+  uint32_t portid() const { return portid_; }
 
   // One request at a time per socket: callers that share it hold this.
   std::mutex& mutex() { return mu_; }

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 namespace nfct {
@@ -31,7 +32,14 @@ RequestSpec spec(CtRequest r) {
   return {0, 0, false};
 }
 
-std::string errno_text(int err) { return std::strerror(err); }
+// "kernel: <strerror>" for the error code of an NLMSG_ERROR or NLMSG_DONE, negative as the
+// kernel sends it (a positive one is taken as is). Negated in 64 bits: -INT_MIN is
+// undefined behaviour in int, and strerror() names unknown codes itself.
+std::string kernel_error(int err) {
+  const int64_t code = err < 0 ? -static_cast<int64_t>(err) : err;
+  if (code > INT_MAX) return "kernel: error " + std::to_string(err);
+  return std::string("kernel: ") + std::strerror(static_cast<int>(code));
+}
 
 // The nfgenmsg of a message that must come from `subsys`, or an error.
 Expected<const nfgenmsg*> nfgen(const nlmsghdr* nlh, uint8_t subsys) {
@@ -237,14 +245,24 @@ Expected<CtEntryKey> parse_ct_entry(const nlmsghdr* nlh) {
 ReplyWalk walk_reply(const void* buf, size_t len, uint32_t seq, uint32_t portid,
                      const MessageHandler& on_msg) {
   using enum ReplyStatus;
-  auto* nlh = static_cast<const nlmsghdr*>(buf);
-  int left = static_cast<int>(len);
-  while (mnl_nlmsg_ok(nlh, left)) {
+  // Not mnl_nlmsg_ok()/mnl_nlmsg_next(): they compare nlmsg_len as an int, so a length
+  // of 2^31 or more passes, and MNL_ALIGN() of a length near 2^32 wraps to 0 (a walk
+  // that never advances). Lengths are checked here in size_t against the bytes left, and
+  // the *aligned* length too: libmnl's attribute walk runs to the aligned end of the
+  // message, so a last message of 4k+1..4k+3 bytes would let it read past the data.
+  const auto* p = static_cast<const char*>(buf);
+  size_t left = len;
+  while (left >= sizeof(nlmsghdr)) {
+    const auto* nlh = reinterpret_cast<const nlmsghdr*>(p);
+    const size_t msg_len = nlh->nlmsg_len;
+    const size_t aligned = (msg_len + MNL_ALIGNTO - 1) & ~size_t{MNL_ALIGNTO - 1};
+    if (msg_len < sizeof(nlmsghdr) || aligned > left)
+      return {Aborted, "malformed netlink message length " + std::to_string(msg_len) + " with " +
+                           std::to_string(left) + " bytes left"};
+    p += aligned;
+    left -= aligned;
     // Late answers to an earlier, abandoned request are skipped.
-    if (!mnl_nlmsg_seq_ok(nlh, seq) || !mnl_nlmsg_portid_ok(nlh, portid)) {
-      nlh = mnl_nlmsg_next(nlh, &left);
-      continue;
-    }
+    if (!mnl_nlmsg_seq_ok(nlh, seq) || !mnl_nlmsg_portid_ok(nlh, portid)) continue;
     if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) return {Aborted, "dump interrupted by a concurrent change"};
     switch (nlh->nlmsg_type) {
       case NLMSG_NOOP: break;
@@ -252,7 +270,7 @@ ReplyWalk walk_reply(const void* buf, size_t len, uint32_t seq, uint32_t portid,
         // A dump that failed ends with NLMSG_DONE carrying a negative errno.
         if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int)) {
           int err = *static_cast<const int*>(mnl_nlmsg_get_payload(nlh));
-          if (err < 0) return {Failed, "kernel: " + errno_text(-err)};
+          if (err < 0) return {Failed, kernel_error(err)};
         }
         return {Done, {}};
       }
@@ -260,16 +278,19 @@ ReplyWalk walk_reply(const void* buf, size_t len, uint32_t seq, uint32_t portid,
         if (mnl_nlmsg_get_payload_len(nlh) < sizeof(nlmsgerr)) return {Aborted, "truncated netlink error"};
         auto* e = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
         if (e->error == 0) return {Done, {}};  // the ACK
-        return {Failed, "kernel: " + errno_text(e->error < 0 ? -e->error : e->error)};
+        return {Failed, kernel_error(e->error)};
       }
       case NLMSG_OVERRUN: return {Aborted, "netlink overrun"};
       default:
         if (auto err = on_msg(nlh)) return {Aborted, *err};
     }
-    nlh = mnl_nlmsg_next(nlh, &left);
   }
   if (left != 0) return {Aborted, "truncated netlink message"};
   return {More, {}};
+}
+
+bool sent_by_kernel(const sockaddr_nl& from, socklen_t from_len) {
+  return from_len == sizeof(sockaddr_nl) && from.nl_family == AF_NETLINK && from.nl_pid == 0;
 }
 
 }  // namespace nfct

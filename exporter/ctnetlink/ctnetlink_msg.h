@@ -4,6 +4,7 @@
 #pragma once
 
 #include <linux/netlink.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <bitset>
@@ -102,11 +103,19 @@ struct ReplyWalk {
   std::string error;  // for Failed and Aborted
 };
 
-// Walks the messages in `buf` that belong to the request `seq` of socket `portid`
-// (others, late answers to an abandoned request, are skipped) and hands each data
-// message to `on_msg`; an error it returns aborts the walk.
+// Walks the messages in `buf` (aligned for nlmsghdr) that belong to the request `seq` of
+// socket `portid` (others, late answers to an abandoned request, are skipped) and hands
+// each data message to `on_msg`; an error it returns aborts the walk. No length in the
+// buffer is trusted: a message shorter than its header, or whose length rounded up to
+// NLMSG_ALIGNTO runs past `len`, aborts the walk before anything reads it, so the parsers
+// above only ever see messages that lie wholly inside the received bytes.
 using MessageHandler = std::function<std::optional<std::string>(const nlmsghdr*)>;
 ReplyWalk walk_reply(const void* buf, size_t len, uint32_t seq, uint32_t portid,
                      const MessageHandler& on_msg);
+
+// True when a datagram's source address (from recvfrom()) is the kernel's (nl_pid 0).
+// Any process that may open a netlink socket in the namespace can send datagrams to ours;
+// only the kernel's are answers.
+bool sent_by_kernel(const sockaddr_nl& from, socklen_t from_len);
 
 }  // namespace nfct

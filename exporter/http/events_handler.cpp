@@ -6,15 +6,10 @@
 
 #include "event_format.h"
 #include "events_query.h"
+#include "json_text.h"
 
 namespace nfct {
 namespace {
-
-// JSON text that never throws on the bytes a client sent (a query parameter's name may be
-// any byte string): invalid UTF-8 becomes U+FFFD instead of a type_error.
-std::string json_text(const nlohmann::ordered_json& j) {
-  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-}
 
 const char* content_type(EventFormat f) {
   switch (f) {
@@ -48,8 +43,7 @@ bool EventsHandler::get(mg_connection* conn, bool head) {
   const mg_request_info* ri = mg_get_request_info(conn);
   auto parsed = parse_events_query(ri->query_string ? ri->query_string : "");
   if (auto* err = std::get_if<QueryError>(&parsed)) {
-    nlohmann::ordered_json body{{"error", "bad request"}, {"parameter", err->parameter}, {"message", err->message}};
-    send_response(conn, 400, "application/json", json_text(body) + "\n", head);
+    send_response(conn, 400, "application/json", query_error_body(*err), head);
     return true;
   }
   const auto& q = std::get<EventsQuery>(parsed);
