@@ -9,6 +9,7 @@
 #include "http_util.h"
 #include "log.h"
 #include "memory_trimmer.h"
+#include "metrics_page.h"
 
 namespace nfct {
 namespace {
@@ -16,15 +17,15 @@ namespace {
 class MetricsHandler : public GetOnlyHandler {
  public:
   MetricsHandler(std::string path, std::vector<std::shared_ptr<prometheus::Collectable>> c)
-      : GetOnlyHandler(std::move(path)), c_(std::move(c)) {}
+      : GetOnlyHandler(std::move(path)), page_(std::move(c)) {}
   bool get(mg_connection* conn, bool head) override {
-    send_response(conn, 200, "text/plain; version=0.0.4; charset=utf-8", render_metrics(c_), head);
+    page_.serve(conn, head);
     trimmer_.request();  // the scrape's transient memory goes back to the system later
     return true;
   }
 
  private:
-  std::vector<std::shared_ptr<prometheus::Collectable>> c_;
+  MetricsPage page_;
   MemoryTrimmer trimmer_;
 };
 
@@ -80,9 +81,12 @@ HttpServer::HttpServer(const HttpOptions& opts,
       "listening_ports", opts.address.civetweb_port(),
       "num_threads", std::to_string(opts.threads),
       "request_timeout_ms", "30000",
-      // Handlers write complete responses themselves (and /events?follow=1 streams
-      // until it closes the connection), so connections are not kept alive.
-      "enable_keep_alive", "no",
+      // Handlers write complete responses with Content-Length, so connections are kept
+      // alive (Prometheus reuses its connection); /events?follow=1 streams until it closes
+      // the connection (close_after_response). An idle kept-alive connection holds a
+      // worker thread, so it is closed after a short wait for the next request.
+      "enable_keep_alive", "yes",
+      "keep_alive_timeout_ms", std::to_string(kKeepAliveTimeoutMs),
   };
   try {
     server_ = std::make_unique<CivetServer>(options);

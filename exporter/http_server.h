@@ -18,6 +18,8 @@ namespace nfct {
 // Concurrent HTTP connections; follow=1 streams may take all but kReservedThreads.
 inline constexpr int kHttpThreads = 32;
 inline constexpr int kReservedThreads = 8;
+// How long a kept-alive connection may wait idle for its next request.
+inline constexpr int kKeepAliveTimeoutMs = 3000;
 
 struct HttpOptions {
   ListenAddress address;
