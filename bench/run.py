@@ -924,54 +924,60 @@ def phase_scrape(lab: Lab, P: dict) -> dict:
         ns = lab.add_ns(f"z{i}")
         lab.nft(ns, RULES_ZONES)
         names.append(ns)
-    results = []
+    results, failed = [], []
     idle = None
     arena = None
     for zones, nns in cells:
-        max_entries = max(65536, next_pow2(3 * zones * nns))
-        with Exporter(lab, names[:nns], max_entries=max_entries) as ex:
-            if idle is None:
-                idle = {"netns": nns, **exporter_footprint(ex)}
-            fill = fill_zones(lab, ex, names[:nns], zones)
-            modes = measure_scrape_modes(ex, P["scrape_n"])
-            body = modes.pop("fresh_body")
-            lat_summary = modes["fresh"]["latency"]
-            text = body.decode()
-            series = count_series(text)
-            vals = parse_metrics(text)
-            cell = {
-                "zones": zones, "netns": nns, "max_entries": max_entries,
-                "zone_series": series.get("nfct_zone_packets_total", 0),
-                "series": sum(series.values()),
-                "bytes": len(body),
-                "latency": lat_summary,
-                "modes": modes,
-                "collect_duration_ms": vals.get("nfct_exporter_collect_duration_seconds", float("nan")) * 1000,
-                "scrape_duration_ms": vals.get("nfct_exporter_scrape_duration_seconds", float("nan")) * 1000,
-                "map_entries": vals.get("nfct_map_entries", 0),
-                "overflow_packets": vals.get("nfct_map_overflow_packets_total", 0),
-                **fill,
-                **exporter_footprint(ex),
-                "stages": scrape_stages(lab, ex),
-            }
-            results.append(cell)
-            log(f"scrape: {zones} zones x {nns} netns: {cell['series']} series, {cell['bytes']} bytes, "
-                f"p50 {cell['latency']['p50_ms']:.2f} ms, p99 {cell['latency']['p99_ms']:.2f} ms, "
-                f"kept-alive p99 {modes['keepalive']['latency']['p99_ms']:.2f} ms, "
-                f"gzip p99 {modes['gzip']['latency']['p99_ms']:.2f} ms ({modes['gzip']['bytes']} bytes), "
-                f"CPU/scrape {modes['fresh']['cpu_ms_per_scrape']:.2f} / {modes['keepalive']['cpu_ms_per_scrape']:.2f} / "
-                f"{modes['gzip']['cpu_ms_per_scrape']:.2f} ms, "
-                f"RSS {cell['rss_kib'] / 1024:.1f} MiB, maps {cell['maps_bytes_total'] / 1024:.0f} KiB; "
-                f"stages {cell['stages']}")
-        if (zones, nns) == (10000, 1):
-            # The same cell with one malloc arena: how much of the RSS is freed memory that
-            # glibc keeps in per-thread arenas (one per HTTP worker thread that served a scrape).
-            with Exporter(lab, names[:nns], max_entries=max_entries, env={"MALLOC_ARENA_MAX": "1"}) as ex:
-                fill_zones(lab, ex, names[:nns], zones)
-                lat, body = measure_scrapes(ex, P["scrape_n"])
-                arena = {"zones": zones, "netns": nns, "env": "MALLOC_ARENA_MAX=1", "max_entries": max_entries,
-                         "latency": latency_summary(lat), **exporter_footprint(ex)}
-                log(f"scrape: same with MALLOC_ARENA_MAX=1: RSS {arena['rss_kib'] / 1024:.1f} MiB")
+        try:
+            max_entries = max(65536, next_pow2(3 * zones * nns))
+            with Exporter(lab, names[:nns], max_entries=max_entries) as ex:
+                if idle is None:
+                    idle = {"netns": nns, **exporter_footprint(ex)}
+                fill = fill_zones(lab, ex, names[:nns], zones)
+                modes = measure_scrape_modes(ex, P["scrape_n"])
+                body = modes.pop("fresh_body")
+                lat_summary = modes["fresh"]["latency"]
+                text = body.decode()
+                series = count_series(text)
+                vals = parse_metrics(text)
+                cell = {
+                    "zones": zones, "netns": nns, "max_entries": max_entries,
+                    "zone_series": series.get("nfct_zone_packets_total", 0),
+                    "series": sum(series.values()),
+                    "bytes": len(body),
+                    "latency": lat_summary,
+                    "modes": modes,
+                    "collect_duration_ms": vals.get("nfct_exporter_collect_duration_seconds", float("nan")) * 1000,
+                    "scrape_duration_ms": vals.get("nfct_exporter_scrape_duration_seconds", float("nan")) * 1000,
+                    "map_entries": vals.get("nfct_map_entries", 0),
+                    "overflow_packets": vals.get("nfct_map_overflow_packets_total", 0),
+                    **fill,
+                    **exporter_footprint(ex),
+                    "stages": scrape_stages(lab, ex),
+                }
+                results.append(cell)
+                log(f"scrape: {zones} zones x {nns} netns: {cell['series']} series, {cell['bytes']} bytes, "
+                    f"p50 {cell['latency']['p50_ms']:.2f} ms, p99 {cell['latency']['p99_ms']:.2f} ms, "
+                    f"kept-alive p99 {modes['keepalive']['latency']['p99_ms']:.2f} ms, "
+                    f"gzip p99 {modes['gzip']['latency']['p99_ms']:.2f} ms ({modes['gzip']['bytes']} bytes), "
+                    f"CPU/scrape {modes['fresh']['cpu_ms_per_scrape']:.2f} / {modes['keepalive']['cpu_ms_per_scrape']:.2f} / "
+                    f"{modes['gzip']['cpu_ms_per_scrape']:.2f} ms, "
+                    f"RSS {cell['rss_kib'] / 1024:.1f} MiB, maps {cell['maps_bytes_total'] / 1024:.0f} KiB; "
+                    f"stages {cell['stages']}")
+            if (zones, nns) == (10000, 1):
+                # The same cell with one malloc arena: how much of the RSS is freed memory that
+                # glibc keeps in per-thread arenas (one per HTTP worker thread that served a scrape).
+                with Exporter(lab, names[:nns], max_entries=max_entries, env={"MALLOC_ARENA_MAX": "1"}) as ex:
+                    fill_zones(lab, ex, names[:nns], zones)
+                    lat, body = measure_scrapes(ex, P["scrape_n"])
+                    arena = {"zones": zones, "netns": nns, "env": "MALLOC_ARENA_MAX=1", "max_entries": max_entries,
+                             "latency": latency_summary(lat), **exporter_footprint(ex)}
+                    log(f"scrape: same with MALLOC_ARENA_MAX=1: RSS {arena['rss_kib'] / 1024:.1f} MiB")
+        except BenchError as e:
+            # One cell that cannot run (e.g. another exporter on this shared machine holds
+            # the netfilter hook priority in a new namespace: EBUSY) does not lose the others.
+            log(f"scrape: {zones} zones x {nns} netns failed: {e}"[:400])
+            failed.append({"zones": zones, "netns": nns, "error": str(e)[:400]})
     for ns in names:
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
         lab.namespaces.remove(ns)
@@ -980,7 +986,7 @@ def phase_scrape(lab: Lab, P: dict) -> dict:
         before = json.loads((ROOT / "bench" / "results" / "scrape_before.json").read_text())
     except (OSError, ValueError):
         pass
-    return {"cells": results, "idle": idle, "one_arena": arena, "before": before}
+    return {"cells": results, "failed_cells": failed, "idle": idle, "one_arena": arena, "before": before}
 
 
 # ---------------------------------------------------------------------------------------
@@ -1486,6 +1492,9 @@ def render_markdown(res: dict) -> str:
             L.append(f"| {c['zones']:,} | {c['netns']} | {zs} | {c['series']:,} | {c['bytes']:,} | "
                      f"{c['latency']['p50_ms']:.2f} | {c['latency']['p99_ms']:.2f} | {c['latency']['n']} | {fmt(c['collect_duration_ms'], 2)} | "
                      f"{fmt(c.get('scrape_duration_ms'), 2)} | {c['rss_kib'] / 1024:.1f} | {c['maps_bytes_total'] / 2**20:.2f} |")
+        L.append("")
+        for f in sc.get("failed_cells", []):
+            L.append(f"\n{f['zones']:,} zones x {f['netns']} netns: not measured ({f['error'][:160].strip()}).")
         L.append("")
         L.append("*collect ms*: the exporter's own `nfct_exporter_collect_duration_seconds` of the last "
                  "scrape (map read, aggregation and rendering of the counter families); *scrape ms*: "
