@@ -226,6 +226,18 @@ class ScrapeTest(NfctTestCase):
         self.assertTrue(data.endswith(b"ok\n"), data[-100:])
         self.assertLess(time.monotonic() - t0, 8)
 
+    def test_sigterm_with_an_idle_kept_alive_connection(self):
+        """A client that keeps its connection open after a scrape does not hold up the
+        shutdown: SIGTERM still ends the exporter with status 0 well within the keep-alive
+        timeout plus the usual teardown."""
+        a, b, _, ex, expected = self.counted_pair()
+        c = KeptAliveClient(ex.port)
+        self.addCleanup(c.close)
+        self.check_page(*c.get("/metrics", {"Accept-Encoding": "gzip"}), expected, True)
+        t0 = time.monotonic()
+        self.assertEqual(ex.stop(), 0)
+        self.assertLess(time.monotonic() - t0, 8)
+
 
 if __name__ == "__main__":
     unittest.main()
