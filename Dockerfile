@@ -20,7 +20,7 @@ ENV DEBIAN_FRONTEND=noninteractive
 # libssl3: Debian's civetweb loads it at run time.
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends \
       libbpf1 libelf1 zlib1g libcivetweb1 libprometheus-cpp-core1.0 libyaml-cpp0.7 \
-      libspdlog1.10 libfmt9 libmnl0 libssl3 ca-certificates && \
+      libspdlog1.10 libfmt9 libmnl0 libdeflate0 libssl3 ca-certificates && \
     rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/nfct_exporter /usr/bin/nfct_exporter
 COPY config/nfct_exporter.yaml /etc/nfct_exporter/nfct_exporter.yaml

@@ -5,12 +5,18 @@
 //   scrape_stages --map-id=N [--reps=K]
 //
 // Stages: read (bpf_map_lookup_batch of every entry, per-CPU values summed: CounterReader),
-// aggregate (entries -> label sets: aggregate()), families (prometheus-cpp MetricFamily
-// objects: counter_families()), serialize (prometheus::TextSerializer into a string).
+// aggregate (entries -> label sets: aggregate()), and then the two ways to text, side by
+// side on the same aggregates: the prometheus-cpp path, families (MetricFamily objects:
+// counter_families()) and serialize (prometheus::TextSerializer into a string), and the
+// direct renderer the exporter serves with (CounterTextRenderer, its label cache warm as
+// in a running exporter: direct). Then gzip of the direct text with zlib and libdeflate
+// at the levels given (--gzip-levels, default 1,6), the choice made in http_compress.h.
 // Prints one JSON line with the median and minimum of each stage in milliseconds, the
-// number of entries and the bytes of the text.
+// number of entries, the bytes of each text (both must be equal) and of each gzip output.
 #include <bpf/bpf.h>
+#include <libdeflate.h>
 #include <prometheus/text_serializer.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <chrono>
@@ -22,6 +28,7 @@
 
 #include "counter_aggregate.h"
 #include "counter_reader.h"
+#include "counter_text.h"
 #include "metric_families.h"
 
 namespace {
@@ -39,17 +46,51 @@ double median(std::vector<double> v) {
 
 double minimum(const std::vector<double>& v) { return v.empty() ? 0 : *std::min_element(v.begin(), v.end()); }
 
+size_t gzip_zlib(const std::string& in, std::string& out, int level) {
+  z_stream s{};
+  if (deflateInit2(&s, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return 0;
+  out.resize(deflateBound(&s, in.size()) + 32);
+  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  s.avail_in = static_cast<uInt>(in.size());
+  s.next_out = reinterpret_cast<Bytef*>(out.data());
+  s.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&s, Z_FINISH);
+  size_t n = rc == Z_STREAM_END ? s.total_out : 0;
+  deflateEnd(&s);
+  return n;
+}
+
+size_t gzip_libdeflate(const std::string& in, std::string& out, int level) {
+  libdeflate_compressor* c = libdeflate_alloc_compressor(level);
+  if (!c) return 0;
+  out.resize(libdeflate_gzip_compress_bound(c, in.size()));
+  size_t n = libdeflate_gzip_compress(c, in.data(), in.size(), out.data(), out.size());
+  libdeflate_free_compressor(c);
+  return n;
+}
+
+struct Stage {
+  std::string name;
+  std::vector<double> ms;
+  size_t bytes = 0;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
   uint32_t map_id = 0;
   int reps = 20;
+  std::vector<int> levels = {1, 6};
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
     if (a.rfind("--map-id=", 0) == 0) map_id = static_cast<uint32_t>(std::stoul(a.substr(9)));
     else if (a.rfind("--reps=", 0) == 0) reps = std::stoi(a.substr(7));
-    else {
-      std::fprintf(stderr, "usage: scrape_stages --map-id=N [--reps=K]\n");
+    else if (a.rfind("--gzip-levels=", 0) == 0) {
+      levels.clear();
+      std::stringstream ls(a.substr(14));
+      for (std::string l; std::getline(ls, l, ',');) levels.push_back(std::stoi(l));
+    } else {
+      std::fprintf(stderr, "usage: scrape_stages --map-id=N [--reps=K] [--gzip-levels=1,6]\n");
       return 2;
     }
   }
@@ -64,9 +105,17 @@ int main(int argc, char** argv) {
     names[static_cast<uint8_t>(i)] = std::string("nf:") + (i < 5 ? "ipv4:" : "ipv6:") + hooks[i % 5];
 
   nfct::CounterReader reader(fd, -1);
-  std::vector<double> t_read, t_agg, t_fam, t_ser;
-  size_t entries = 0, bytes = 0;
-  for (int r = 0; r < reps; r++) {
+  nfct::CounterTextRenderer renderer;
+  std::vector<Stage> gz;
+  for (int l : levels) {
+    gz.push_back({"zlib" + std::to_string(l), {}, 0});
+    gz.push_back({"libdeflate" + std::to_string(l), {}, 0});
+  }
+  std::vector<double> t_read, t_agg, t_fam, t_ser, t_direct;
+  size_t entries = 0, bytes = 0, direct_bytes = 0;
+  bool same = true;
+  std::string direct, packed;
+  for (int r = -1; r < reps; r++) {  // r == -1: fills the label cache, not counted
     auto t0 = Clock::now();
     auto e = reader.read_counters();
     auto t1 = Clock::now();
@@ -82,18 +131,39 @@ int main(int argc, char** argv) {
     prometheus::TextSerializer().Serialize(os, fams);
     std::string text = os.str();
     auto t4 = Clock::now();
+    direct.clear();
+    renderer.render(agg, names, direct);
+    auto t5 = Clock::now();
+    for (size_t g = 0; g < gz.size(); g++) {
+      auto g0 = Clock::now();
+      int level = levels[g / 2];
+      size_t n = g % 2 ? gzip_libdeflate(direct, packed, level) : gzip_zlib(direct, packed, level);
+      if (r >= 0) gz[g].ms.push_back(ms(g0, Clock::now()));
+      gz[g].bytes = n;
+    }
+    if (r < 0) continue;
     t_read.push_back(ms(t0, t1));
     t_agg.push_back(ms(t1, t2));
     t_fam.push_back(ms(t2, t3));
     t_ser.push_back(ms(t3, t4));
+    t_direct.push_back(ms(t4, t5));
     entries = e->size();
     bytes = text.size();
+    direct_bytes = direct.size();
+    same = same && text == direct;
   }
   std::printf(
-      "{\"entries\": %zu, \"bytes\": %zu, \"reps\": %d, "
+      "{\"entries\": %zu, \"bytes\": %zu, \"direct_bytes\": %zu, \"direct_equal\": %s, \"reps\": %d, "
       "\"read_ms\": %.4f, \"aggregate_ms\": %.4f, \"families_ms\": %.4f, \"serialize_ms\": %.4f, "
-      "\"read_min_ms\": %.4f, \"aggregate_min_ms\": %.4f, \"families_min_ms\": %.4f, \"serialize_min_ms\": %.4f}\n",
-      entries, bytes, reps, median(t_read), median(t_agg), median(t_fam), median(t_ser), minimum(t_read),
-      minimum(t_agg), minimum(t_fam), minimum(t_ser));
+      "\"direct_ms\": %.4f, "
+      "\"read_min_ms\": %.4f, \"aggregate_min_ms\": %.4f, \"families_min_ms\": %.4f, \"serialize_min_ms\": %.4f, "
+      "\"direct_min_ms\": %.4f, \"gzip\": {",
+      entries, bytes, direct_bytes, same ? "true" : "false", reps, median(t_read), median(t_agg), median(t_fam),
+      median(t_ser), median(t_direct), minimum(t_read), minimum(t_agg), minimum(t_fam), minimum(t_ser),
+      minimum(t_direct));
+  for (size_t g = 0; g < gz.size(); g++)
+    std::printf("%s\"%s\": {\"ms\": %.4f, \"min_ms\": %.4f, \"bytes\": %zu}", g ? ", " : "", gz[g].name.c_str(),
+                median(gz[g].ms), minimum(gz[g].ms), gz[g].bytes);
+  std::printf("}}\n");
   return 0;
 }

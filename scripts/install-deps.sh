@@ -21,6 +21,10 @@ test_pkgs+=(wrk)
 # python3, and bpftool from the build packages.
 bench_pkgs=(iproute2 nftables conntrack iputils-ping python3 procps util-linux)
 
+# Issue 13 (/metrics gzip): libdeflate compresses the answers (zlib1g-dev above is
+# used by the tests and the benchmark to check and compare).
+build_pkgs+=(libdeflate-dev)
+
 want=("${build_pkgs[@]}")
 case "${1:-}" in
   --test) want+=("${test_pkgs[@]}") ;;

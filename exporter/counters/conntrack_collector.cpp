@@ -13,7 +13,13 @@ ConntrackCollector::ConntrackCollector(const CounterReader& reader, const ProbeM
                                        uint32_t max_entries, const ScrapeExtension* extension)
     : reader_(reader), manager_(manager), max_entries_(max_entries), extension_(extension) {}
 
-std::vector<prometheus::MetricFamily> ConntrackCollector::Collect() const {
+std::vector<prometheus::MetricFamily> ConntrackCollector::Collect() const { return collect(nullptr); }
+
+std::vector<prometheus::MetricFamily> ConntrackCollector::CollectText(std::string& text) const {
+  return collect(&text);
+}
+
+std::vector<prometheus::MetricFamily> ConntrackCollector::collect(std::string* text) const {
   std::vector<prometheus::MetricFamily> out;
   try {
     const auto t0 = std::chrono::steady_clock::now();
@@ -26,7 +32,18 @@ std::vector<prometheus::MetricFamily> ConntrackCollector::Collect() const {
     auto entries = reader_.read_counters(&hash_entries);
     if (entries) {
       self.map_entries = hash_entries;
-      out = counter_families(aggregate(*entries), self.names);
+      if (text) {
+        // On an exception below the text may hold part of a family: cut it off again.
+        const size_t mark = text->size();
+        try {
+          renderer_.render(aggregate(*entries), self.names, *text);
+        } catch (...) {
+          text->resize(mark);
+          throw;
+        }
+      } else {
+        out = counter_families(aggregate(*entries), self.names);
+      }
       out.push_back(created_connections_family(created_connections(*entries)));
     } else {
       failed = true;

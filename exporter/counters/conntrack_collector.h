@@ -1,4 +1,6 @@
-// The prometheus-cpp Collectable: reads the BPF maps on every scrape.
+// The prometheus-cpp Collectable: reads the BPF maps on every scrape. The /metrics
+// handler uses CollectText (the counter families rendered directly, counter_text.h);
+// Collect() is the prometheus-cpp path for the same data.
 #pragma once
 
 #include <prometheus/collectable.h>
@@ -8,7 +10,9 @@
 
 #include "counter_reader.h"
 #include "metric_families.h"
+#include "counter_text.h"
 #include "probe_manager.h"
+#include "text_collectable.h"
 
 namespace nfct {
 
@@ -22,7 +26,7 @@ class ScrapeExtension {
   virtual bool collect(SelfStats& self, std::vector<prometheus::MetricFamily>& out) const = 0;
 };
 
-class ConntrackCollector : public prometheus::Collectable {
+class ConntrackCollector : public prometheus::Collectable, public TextCollectable {
  public:
   ConntrackCollector(const CounterReader& reader, const ProbeManager& manager, uint32_t max_entries,
                      const ScrapeExtension* extension = nullptr);
@@ -30,13 +34,18 @@ class ConntrackCollector : public prometheus::Collectable {
   // Never throws: a map that cannot be read is logged and counted in
   // nfct_exporter_scrape_errors_total, and the rest is still served.
   std::vector<prometheus::MetricFamily> Collect() const override;
+  std::vector<prometheus::MetricFamily> CollectText(std::string& text) const override;
 
  private:
+  // Counter families as MetricFamily objects (text == nullptr) or rendered into *text.
+  std::vector<prometheus::MetricFamily> collect(std::string* text) const;
+
   const CounterReader& reader_;
   const ProbeManager& manager_;
   uint32_t max_entries_;
   const ScrapeExtension* extension_;
   mutable std::atomic<uint64_t> scrape_errors_{0};
+  mutable CounterTextRenderer renderer_;
 };
 
 }  // namespace nfct

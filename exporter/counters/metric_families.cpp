@@ -92,7 +92,8 @@ std::vector<MetricFamily> self_families(const SelfStats& s) {
                           "Bytes of packets not counted per label set because the counter map was full.",
                           MetricType::Counter);
   auto duration = family("nfct_exporter_collect_duration_seconds",
-                         "Time this scrape spent reading the BPF maps.", MetricType::Gauge);
+                         "Time this scrape spent reading the BPF maps and rendering the packet counters.",
+                         MetricType::Gauge);
   auto errors = family("nfct_exporter_scrape_errors_total", "Scrapes that could not read a BPF map.",
                        MetricType::Counter);
 

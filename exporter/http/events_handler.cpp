@@ -81,6 +81,7 @@ bool EventsHandler::follow(mg_connection* conn, const EventsQuery& q, bool head)
   // Subscribe before answering, so that every event sampled after the request started
   // is seen. The response is delimited by closing the connection.
   auto sub = store_.subscribe(q.filter);
+  close_after_response(conn);
   mg_printf(conn,
             "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nCache-Control: no-store\r\nConnection: close\r\n%s\r\n",
             content_type(q.format), sampling_header().c_str());

@@ -1,7 +1,7 @@
 #include "http_limits.h"
 
 #include "log.h"
-#include "metric_families.h"
+#include "prom_family.h"
 
 namespace nfct {
 

@@ -37,6 +37,23 @@ void send_response(mg_connection* conn, int status, std::string_view content_typ
   if (!head && !body.empty()) mg_write(conn, body.data(), body.size());
 }
 
+void close_after_response(mg_connection* conn) {
+  // civetweb 1.15 has no call for this. After a handler returns it keeps the connection
+  // only when should_keep_alive() agrees, which obeys the request's Connection header and
+  // otherwise keeps HTTP/1.1 connections. So the request is made to say "close": its
+  // Connection header value (the struct is the connection's own, not const memory), or,
+  // without one, its HTTP version.
+  auto* ri = const_cast<mg_request_info*>(mg_get_request_info(conn));
+  bool had_header = false;
+  for (int i = 0; i < ri->num_headers; i++) {
+    if (ri->http_headers[i].name && mg_strcasecmp(ri->http_headers[i].name, "Connection") == 0) {
+      ri->http_headers[i].value = "close";
+      had_header = true;
+    }
+  }
+  if (!had_header) ri->http_version = "1.0";
+}
+
 bool GetOnlyHandler::dispatch(mg_connection* conn, bool head) {
   const mg_request_info* ri = mg_get_request_info(conn);
   if (!ri->local_uri || path_ != ri->local_uri) {

@@ -9,9 +9,13 @@
 namespace nfct {
 
 // Writes a complete response with Content-Length; the body is omitted for HEAD.
-// `extra_headers`: further header lines, each ending in "\r\n".
+// `extra_headers` are whole header lines, each ending in \r\n.
 void send_response(mg_connection* conn, int status, std::string_view content_type, std::string_view body,
                    bool head = false, std::string_view extra_headers = {});
+
+// Makes civetweb close the connection after this request instead of keeping it alive:
+// for answers delimited by closing the connection (/events?follow=1).
+void close_after_response(mg_connection* conn);
 
 // A handler for GET and HEAD on exactly one path (civetweb matches handlers by prefix:
 // "/metricsx" and "/metrics/x" reach the "/metrics" handler and get 404 here); every

@@ -1,0 +1,396 @@
+// The direct text renderer of the counter families (exporter/counter_text.h, text_format.h)
+// against the prometheus-cpp path it replaces, the /metrics page (metrics_page.h) and gzip
+// (http_compress.h).
+#include <doctest/doctest.h>
+#include <prometheus/text_serializer.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "counter_aggregate.h"
+#include "counter_text.h"
+#include "http_compress.h"
+#include "metric_families.h"
+#include "metrics_page.h"
+#include "nfct.h"
+#include "text_collectable.h"
+#include "text_format.h"
+
+namespace {
+
+constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+
+std::string serialize(const std::vector<prometheus::MetricFamily>& f) {
+  std::ostringstream os;
+  prometheus::TextSerializer().Serialize(os, f);
+  return os.str();
+}
+
+// One sample of a text page: name, labels (unescaped), value.
+using Sample = std::tuple<std::string, std::map<std::string, std::string>, double>;
+
+// A strict parser of what the text format 0.0.4 allows for counters and gauges; fails the
+// test on anything else, so that a malformed line cannot pass as "equal".
+struct Parsed {
+  std::vector<Sample> samples;
+  std::map<std::string, int> help, type;  // lines per family
+};
+
+Parsed parse(const std::string& text) {
+  Parsed p;
+  std::istringstream is(text);
+  for (std::string line; std::getline(is, line);) {
+    REQUIRE_MESSAGE(!line.empty(), "empty line in the page");
+    if (line.rfind("# HELP ", 0) == 0) {
+      p.help[line.substr(7, line.find(' ', 7) - 7)]++;
+      continue;
+    }
+    if (line.rfind("# TYPE ", 0) == 0) {
+      p.type[line.substr(7, line.find(' ', 7) - 7)]++;
+      continue;
+    }
+    REQUIRE_MESSAGE(line[0] != '#', line);
+    size_t i = 0;
+    while (i < line.size() && line[i] != '{' && line[i] != ' ') i++;
+    Sample s;
+    std::get<0>(s) = line.substr(0, i);
+    if (i < line.size() && line[i] == '{') {
+      i++;
+      while (line[i] != '}') {
+        size_t eq = line.find('=', i);
+        REQUIRE(eq != std::string::npos);
+        std::string name = line.substr(i, eq - i);
+        REQUIRE(line[eq + 1] == '"');
+        std::string value;
+        size_t j = eq + 2;
+        for (; line[j] != '"'; j++) {
+          REQUIRE(j < line.size());
+          if (line[j] == '\\') {
+            char e = line[++j];
+            REQUIRE((e == '\\' || e == '"' || e == 'n'));
+            value += e == 'n' ? '\n' : e;
+          } else {
+            value += line[j];
+          }
+        }
+        REQUIRE(std::get<1>(s).emplace(name, value).second);  // a label name appears once
+        i = j + 1;
+        if (line[i] == ',') i++;
+      }
+      i++;
+    }
+    REQUIRE(line[i] == ' ');
+    const std::string v = line.substr(i + 1);
+    std::get<2>(s) = v == "Nan" ? NAN : v == "+Inf" ? INFINITY : v == "-Inf" ? -INFINITY : std::stod(v);
+    p.samples.push_back(std::move(s));
+  }
+  return p;
+}
+
+std::multiset<Sample> sample_set(const Parsed& p) { return {p.samples.begin(), p.samples.end()}; }
+
+// Aggregates with label values that need escaping and edge values.
+nfct::Aggregates edge_aggregates() {
+  nfct::Aggregates a;
+  a.states[{1, 4026531840u, 0}] = {0, 0};
+  a.states[{1, 4026531840u, 2}] = {kMax, kMax - 1};
+  a.states[{2, 0xffffffffu, 5}] = {(uint64_t{1} << 53) - 1, uint64_t{1} << 53};
+  a.states[{7, 1, 3}] = {12345, 9999999999999999ull};
+  a.bits[{1, 4026531840u, 0}] = 1;
+  a.bits[{1, 4026531840u, 15}] = kMax;
+  a.bits[{2, 0xffffffffu, 3}] = 0;
+  a.zones[{1, 4026531840u, 0, 3, 0}] = 0;
+  a.zones[{1, 4026531840u, 65535, 2, 1}] = kMax;
+  a.zones[{2, 0xffffffffu, 100, 1, 4}] = 42;
+  a.zones[{2, 0xffffffffu, 100, 9, 4}] = 7;  // a direction without a name
+  a.no_conntrack[{1, 4026531840u}] = {kMax, 0};
+  a.no_conntrack[{7, 1}] = {3, 1500};
+  return a;
+}
+
+// Probe names that need escaping; probe 7 has none (the "index:7" fallback).
+const nfct::ProbeNames kNames = {
+    {1, "nf:ipv4:input"}, {2, "quote\" back\\slash new\nline"}, {3, "unused"}};
+
+// A page as the old /metrics handler made it, from the same aggregates.
+std::string prometheus_cpp_text(const nfct::Aggregates& a, const nfct::ProbeNames& names) {
+  return serialize(nfct::counter_families(a, names));
+}
+
+std::string direct_text(nfct::CounterTextRenderer& r, const nfct::Aggregates& a, const nfct::ProbeNames& names) {
+  std::string out;
+  r.render(a, names, out);
+  return out;
+}
+
+bool have_promtool() { return std::ifstream("/usr/bin/promtool").good(); }
+
+// `promtool check metrics` of `text`: its exit status and output.
+std::pair<int, std::string> promtool_check(const std::string& text) {
+  char path[] = "/tmp/nfct_page_XXXXXX";
+  int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  ::close(fd);
+  std::ofstream(path) << text;
+  std::string cmd = std::string("/usr/bin/promtool check metrics < ") + path + " 2>&1";
+  FILE* f = popen(cmd.c_str(), "r");
+  REQUIRE(f);
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, f)) out.append(buf, n);
+  int status = pclose(f);
+  std::remove(path);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::string gunzip(const std::string& gz) {
+  z_stream s{};
+  REQUIRE(inflateInit2(&s, 16 + MAX_WBITS) == Z_OK);
+  std::string out;
+  char buf[65536];
+  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
+  s.avail_in = static_cast<uInt>(gz.size());
+  int rc;
+  do {
+    s.next_out = reinterpret_cast<Bytef*>(buf);
+    s.avail_out = sizeof buf;
+    rc = inflate(&s, Z_NO_FLUSH);
+    REQUIRE((rc == Z_OK || rc == Z_STREAM_END));
+    out.append(buf, sizeof buf - s.avail_out);
+  } while (rc != Z_STREAM_END);
+  CHECK(s.avail_in == 0);  // nothing after the gzip member
+  inflateEnd(&s);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("direct counter text equals the prometheus-cpp text, escapes and edge values included") {
+  const auto a = edge_aggregates();
+  nfct::CounterTextRenderer r;
+  const std::string expected = prometheus_cpp_text(a, kNames);
+  const std::string got = direct_text(r, a, kNames);
+  CAPTURE(got);
+  // Same samples, parsed...
+  const Parsed pe = parse(expected), pg = parse(got);
+  CHECK(sample_set(pg) == sample_set(pe));
+  CHECK(pg.samples.size() == a.states.size() * 2 + a.bits.size() + a.zones.size() + a.no_conntrack.size() * 2);
+  for (const auto& [name, n] : pg.help) CHECK_MESSAGE(n == 1, name);
+  for (const auto& [name, n] : pg.type) CHECK_MESSAGE(n == 1, name);
+  CHECK(pg.type.size() == 6);
+  // ...and the very same bytes, line order included.
+  CHECK(got == expected);
+  // The values the prometheus-cpp path printed for the edge cases.
+  CHECK(got.find(R"(nfct_packets_total{probe="nf:ipv4:input",netns="4026531840",state="new"} 1.844674407370955e+19)") !=
+        std::string::npos);
+  CHECK(got.find(R"(nfct_packets_total{probe="nf:ipv4:input",netns="4026531840",state="established"} 0)") !=
+        std::string::npos);
+  CHECK(got.find(R"(probe="quote\" back\\slash new\nline",netns="4294967295",zone="100",direction="9",state="related_reply"} 7)") !=
+        std::string::npos);
+  CHECK(got.find(R"(nfct_no_conntrack_bytes_total{probe="index:7",netns="1"} 1500)") != std::string::npos);
+}
+
+TEST_CASE("direct counter text: second scrape from the cache, vanished keys evicted, new keys added") {
+  auto a = edge_aggregates();
+  nfct::CounterTextRenderer r;
+  direct_text(r, a, kNames);
+  const size_t all = a.states.size() + a.bits.size() + a.zones.size() + a.no_conntrack.size();
+  CHECK(r.cached_label_sets() == all);
+  CHECK(direct_text(r, a, kNames) == prometheus_cpp_text(a, kNames));  // from cached label sets
+
+  // A namespace purged: its series go, and so do their cached label sets.
+  std::erase_if(a.states, [](const auto& kv) { return std::get<1>(kv.first) == 0xffffffffu; });
+  std::erase_if(a.bits, [](const auto& kv) { return std::get<1>(kv.first) == 0xffffffffu; });
+  std::erase_if(a.zones, [](const auto& kv) { return std::get<1>(kv.first) == 0xffffffffu; });
+  a.zones[{1, 4026531840u, 77, 1, 2}] = 5;  // and a new zone
+  a.states[{1, 4026531840u, 2}].packets = 3;  // values change, label sets stay
+  CHECK(direct_text(r, a, kNames) == prometheus_cpp_text(a, kNames));
+  CHECK(r.cached_label_sets() == a.states.size() + a.bits.size() + a.zones.size() + a.no_conntrack.size());
+  CHECK(r.cached_label_sets() == all - 4 + 1);  // 1 state, 1 bit, 2 zones gone; 1 zone new
+
+  // Nothing at all: every family still has its HELP and TYPE, as prometheus-cpp prints them.
+  nfct::Aggregates empty;
+  CHECK(direct_text(r, empty, kNames) == prometheus_cpp_text(empty, kNames));
+  CHECK(r.cached_label_sets() == 0);
+}
+
+TEST_CASE("direct counter text follows a change of probe names") {
+  const auto a = edge_aggregates();
+  nfct::CounterTextRenderer r;
+  direct_text(r, a, kNames);
+  nfct::ProbeNames renamed = kNames;
+  renamed[1] = "nf:ipv6:input";
+  renamed[7] = "tp:net:netif_receive_skb";
+  CHECK(direct_text(r, a, renamed) == prometheus_cpp_text(a, renamed));
+}
+
+TEST_CASE("numbers are printed as prometheus-cpp prints them") {
+  const std::vector<double> doubles = {0, 1, -1, 0.1, 1e-7, 2.5e-5, 0.001234, 123456789012345678.0, 1e16,
+                                       9999999999999998.0, 1e15 + 0.5, 0.0001234567890123456789,
+                                       std::numeric_limits<double>::max(), std::numeric_limits<double>::denorm_min(),
+                                       NAN, INFINITY, -INFINITY};
+  const std::vector<uint64_t> ints = {0, 1, 10, 999999, (uint64_t{1} << 53) - 1, uint64_t{1} << 53,
+                                      (uint64_t{1} << 53) + 1, 9999999999999999ull, 10000000000000000ull,
+                                      123456789012345678ull, kMax - 1, kMax};
+  prometheus::MetricFamily f;
+  f.name = "x";
+  f.help = "h";
+  f.type = prometheus::MetricType::Gauge;
+  std::string expected_values, got_values;
+  for (double d : doubles) nfct::add_sample(f, {}, d);
+  for (uint64_t v : ints) nfct::add_sample(f, {}, static_cast<double>(v));
+  for (double d : doubles) {
+    got_values += "x ";
+    nfct::text::append_value(got_values, d);
+    got_values += '\n';
+  }
+  for (uint64_t v : ints) {
+    got_values += "x ";
+    nfct::text::append_value(got_values, v);
+    got_values += '\n';
+  }
+  std::string header;
+  nfct::text::append_family_header(header, "x", "h", "gauge");
+  CHECK(header + got_values == serialize({f}));
+}
+
+TEST_CASE("label values: backslash, quote and newline escaped, everything else as is") {
+  std::string out;
+  nfct::text::append_label_value(out, "a\"b\\c\nd\te\xc3\xa9{}=,");
+  CHECK(out == "a\\\"b\\\\c\\nd\te\xc3\xa9{}=,");
+  out.clear();
+  nfct::text::append_label_value(out, "");
+  CHECK(out.empty());
+}
+
+TEST_CASE("promtool check metrics accepts the direct counter text") {
+  if (!have_promtool()) {
+    MESSAGE("promtool not installed: skipped (scripts/install-deps.sh --test installs it)");
+    return;
+  }
+  nfct::CounterTextRenderer r;
+  auto [status, out] = promtool_check(direct_text(r, edge_aggregates(), kNames));
+  CAPTURE(out);
+  CHECK(status == 0);
+}
+
+namespace {
+
+// A collectable with direct text and prometheus-cpp families, like ConntrackCollector.
+class FakeDirect : public prometheus::Collectable, public nfct::TextCollectable {
+ public:
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    auto f = nfct::counter_families(edge_aggregates(), kNames);
+    for (auto& s : self()) f.push_back(std::move(s));
+    return f;
+  }
+  std::vector<prometheus::MetricFamily> CollectText(std::string& text) const override {
+    renderer_.render(edge_aggregates(), kNames, text);
+    return self();
+  }
+
+ private:
+  static std::vector<prometheus::MetricFamily> self() {
+    nfct::SelfStats s;
+    s.map_entries = 13;
+    s.map_max_entries = 65536;
+    s.collect_seconds = 0.00125;
+    return nfct::self_families(s);
+  }
+  mutable nfct::CounterTextRenderer renderer_;
+};
+
+}  // namespace
+
+TEST_CASE("the /metrics page: direct and prometheus-cpp families once each, then the scrape duration") {
+  auto direct = std::make_shared<FakeDirect>();
+  auto build = std::make_shared<nfct::StaticFamilies>(nfct::build_info_family("1.0", "abc\"def", "1.1"));
+  nfct::MetricsPage page({direct, build});
+  std::string text;
+  page.render(text);
+  CAPTURE(text);
+  const Parsed p = parse(text);
+  for (const auto& [name, n] : p.help) CHECK_MESSAGE(n == 1, name);
+  for (const auto& [name, n] : p.type) CHECK_MESSAGE(n == 1, name);
+  CHECK(p.help.size() == p.type.size());
+  // The same samples as the whole prometheus-cpp path, plus the scrape duration.
+  std::vector<prometheus::MetricFamily> all = direct->Collect();
+  for (auto& f : build->Collect()) all.push_back(std::move(f));
+  auto expected = sample_set(parse(serialize(all)));
+  auto got = sample_set(p);
+  REQUIRE(!p.samples.empty());
+  const Sample& last = p.samples.back();
+  CHECK(std::get<0>(last) == nfct::kScrapeDurationName);
+  CHECK(std::get<2>(last) > 0);
+  CHECK(std::get<2>(last) < 10);
+  got.erase(got.find(last));
+  CHECK(got == expected);
+  // Rendering again reuses the buffer and gives the same samples (the duration aside).
+  std::string again = text;
+  page.render(again);
+  auto p2 = parse(again);
+  p2.samples.pop_back();
+  CHECK(sample_set(p2) == expected);
+
+  if (have_promtool()) {
+    auto [status, out] = promtool_check(text);
+    CAPTURE(out);
+    CHECK(status == 0);
+  }
+}
+
+TEST_CASE("Accept-Encoding: gzip when allowed") {
+  CHECK(nfct::accepts_gzip("gzip"));
+  CHECK(nfct::accepts_gzip("GZIP"));
+  CHECK(nfct::accepts_gzip("x-gzip"));
+  CHECK(nfct::accepts_gzip("identity, gzip"));
+  CHECK(nfct::accepts_gzip("deflate, gzip;q=0.5"));
+  CHECK(nfct::accepts_gzip("gzip ; q=1.000"));
+  CHECK(nfct::accepts_gzip("*"));
+  CHECK(nfct::accepts_gzip("br, *;q=0.1"));
+  CHECK(nfct::accepts_gzip("gzip, deflate, br"));  // what Prometheus and curl --compressed send
+  CHECK_FALSE(nfct::accepts_gzip(nullptr));
+  CHECK_FALSE(nfct::accepts_gzip(""));
+  CHECK_FALSE(nfct::accepts_gzip("identity"));
+  CHECK_FALSE(nfct::accepts_gzip("deflate, br"));
+  CHECK_FALSE(nfct::accepts_gzip("gzip;q=0"));
+  CHECK_FALSE(nfct::accepts_gzip("gzip;q=0.000"));
+  CHECK_FALSE(nfct::accepts_gzip("*;q=0"));
+  CHECK_FALSE(nfct::accepts_gzip("*, gzip;q=0"));  // gzip named: its own q counts
+  CHECK_FALSE(nfct::accepts_gzip("gzipx"));
+  CHECK_FALSE(nfct::accepts_gzip("gzip;q=abc"));  // malformed entry ignored
+  CHECK_FALSE(nfct::accepts_gzip("gzip;q=2"));
+  CHECK_FALSE(nfct::accepts_gzip(",,;;,"));
+}
+
+TEST_CASE("gzip output decompresses to the input, buffer reused") {
+  nfct::GzipCompressor c;
+  nfct::CounterTextRenderer r;
+  const std::string text = direct_text(r, edge_aggregates(), kNames);
+  std::string gz;
+  c.compress(text, gz);
+  REQUIRE(gz.size() > 18);
+  CHECK(static_cast<unsigned char>(gz[0]) == 0x1f);
+  CHECK(static_cast<unsigned char>(gz[1]) == 0x8b);
+  CHECK(gunzip(gz) == text);
+  c.compress("", gz);
+  CHECK(gunzip(gz).empty());
+  std::string big;
+  for (int i = 0; i < 20000; i++) big += text;
+  c.compress(big, gz);
+  CHECK(gz.size() < big.size() / 10);
+  CHECK(gunzip(gz) == big);
+}
