@@ -9,6 +9,7 @@
 #include "http_util.h"
 #include "log.h"
 #include "memory_trimmer.h"
+#include "web_security.h"
 
 namespace nfct {
 namespace {
@@ -84,8 +85,10 @@ HttpServer::HttpServer(const HttpOptions& opts,
       // until it closes the connection), so connections are not kept alive.
       "enable_keep_alive", "no",
   };
+  CivetCallbacks callbacks;
+  const void* user_context = opts.security ? opts.security->install(options, callbacks) : nullptr;
   try {
-    server_ = std::make_unique<CivetServer>(options);
+    server_ = std::make_unique<CivetServer>(options, &callbacks, user_context);
   } catch (const CivetException& e) {
     throw FatalError("cannot listen on " + opts.address.text + ": " + e.what() +
                      " (address in use, or not an address of this host?)");

@@ -15,6 +15,8 @@ class CivetHandler;
 
 namespace nfct {
 
+class WebSecurity;
+
 // Concurrent HTTP connections; follow=1 streams may take all but kReservedThreads.
 inline constexpr int kHttpThreads = 32;
 inline constexpr int kReservedThreads = 8;
@@ -23,6 +25,7 @@ struct HttpOptions {
   ListenAddress address;
   std::string telemetry_path = "/metrics";
   int threads = kHttpThreads;
+  const WebSecurity* security = nullptr;  // --web.config.file: TLS and basic auth; null = plain HTTP
 };
 
 class HttpServer {

@@ -18,6 +18,18 @@ test_pkgs=(
 # python3, and bpftool from the build packages.
 bench_pkgs=(iproute2 nftables conntrack iputils-ping python3 procps util-linux)
 
+# --- production: TLS, basic auth, capabilities (issue 11) ---------------------------
+# Build: OpenSSL for --web.config.file (civetweb hands over its SSL_CTX), libxcrypt's
+# crypt_r() for bcrypt (libcrypt-dev), libcap to drop capabilities after start-up.
+build_pkgs+=(libssl-dev libcrypt-dev libcap-dev)
+# Tests: certificates made with the openssl command, capsh to run as an unprivileged user
+# with only the documented capabilities.
+test_pkgs+=(openssl libcap2-bin)
+# The container image stage of scripts/test.sh: podman builds the Dockerfile, debootstrap
+# makes the debian:bookworm base image when podman has none.
+test_pkgs+=(podman debootstrap)
+# --- end production --------------------------------------------------------------------
+
 want=("${build_pkgs[@]}")
 case "${1:-}" in
   --test) want+=("${test_pkgs[@]}") ;;
