@@ -12,6 +12,7 @@ import re
 import shutil
 import socket
 import ssl
+import sys
 import tempfile
 import threading
 import time
@@ -251,6 +252,8 @@ tls_server_config:
                 f.result()
             elapsed = time.monotonic() - start
 
+        print("\nflood: %.1fs, answers %s, bcrypt %.3fs, %d scrapes, slowest %.3fs"
+              % (elapsed, answers, t_bcrypt, len(scrapes), max(t for _, t in scrapes)), file=sys.stderr)
         self.assertTrue(scrapes)
         self.assertEqual([s for s, _ in scrapes if s != 200], [], "scrapes with the right password failed")
         slowest = max(t for _, t in scrapes)
