@@ -26,10 +26,12 @@
 #include "netns_info_collector.h"
 #include "netns_scan.h"
 #include "netns_sockets.h"
+#include "preflight.h"
 #include "probe_manager.h"
 #include "table_collector.h"
 #include "tracepoint_check.h"
 #include "version.h"
+#include "web_security.h"
 #include "zone_collector.h"
 #include "zone_dumper.h"
 
@@ -151,10 +153,14 @@ int run_exporter(int argc, char** argv) {
   if (auto* code = std::get_if<int>(&parsed)) return *code;
   const CliOptions& cli = std::get<CliOptions>(parsed);
 
-  const Config cfg = load_effective_config(cli);
+  Config cfg = load_effective_config(cli);
   const ListenAddress address = flag_value("web.listen_address", parse_listen_address(cfg.listen_address));
   init_logging(cfg.log_level);
   route_libbpf_log();
+  // The web config is checked before any BPF is loaded: a bad file stops nothing half-started.
+  std::unique_ptr<WebSecurity> security;
+  if (cli.web_config_file) security = std::make_unique<WebSecurity>(load_web_config_file(*cli.web_config_file));
+  preflight(cfg);  // kernel BTF and capabilities, named when missing; drops the others
 
   CounterPrograms programs({cfg.max_entries, cfg.slots, has_tracepoints(cfg), cfg.events.sample_rate,
                             cfg.events.ring_buffer_size});
@@ -163,7 +169,13 @@ int run_exporter(int argc, char** argv) {
   if (cfg.drops.enabled)
     drop_program = std::make_unique<DropProgram>(cfg.max_entries, programs.overflow_fd(), tracepoint_count(cfg),
                                                  /*attach=*/!cli.check);
-  if (cli.check) return check_config(cfg, cli, programs, drop_program.get());
+  if (cli.check) {
+    if (security)
+      std::cout << "web config " << *cli.web_config_file << ": valid ("
+                << (security->tls() ? "TLS" : "plain HTTP") << ", "
+                << security->config().basic_auth_users.size() << " basic auth users)\n";
+    return check_config(cfg, cli, programs, drop_program.get());
+  }
 
   CounterReader reader(programs.counters_fd(), programs.overflow_fd(), programs.slots_fd(), cfg.slots);
   std::unique_ptr<DropReader> drop_reader;
@@ -191,6 +203,8 @@ int run_exporter(int argc, char** argv) {
   });
   manager.attach_tracepoints();
   if (drop_program) manager.add_probe(drop_program->state());
+  // Still on the only thread: every thread made from here on inherits the reduced set.
+  drop_startup_capabilities(cfg);
   manager.rescan();
   if (!manager.any_attached())
     throw FatalError("no probe could be attached (see the warnings above)");
@@ -222,13 +236,16 @@ int run_exporter(int argc, char** argv) {
         ZoneDumper::Options{cfg.zone_entries.interval, cfg.zone_entries.timeout, cfg.zone_entries.max_series});
     collectables.push_back(std::make_shared<ZoneCollector>(*zone_dumper));
   }
+  if (security && security->collectable()) collectables.push_back(security->collectable());
   HttpOptions http_opts{address, cfg.telemetry_path,
-                        {cfg.max_connections, cfg.max_connections_per_client}, cfg.header_timeout};
+                        {cfg.max_connections, cfg.max_connections_per_client}, cfg.header_timeout, security.get()};
   HttpServer http(http_opts, collectables, [&manager] { return manager.any_attached(); });
   http.add_handler("/events", &events_handler);
   manager.start(cfg.netns_rescan_interval);
   if (zone_dumper) zone_dumper->start();
-  spdlog::info("{} listening on {}, metrics at {}", version_string(), address.text, cfg.telemetry_path);
+  spdlog::info("{} listening on {} ({}{}), metrics at {}", version_string(), address.text,
+               security && security->tls() ? "HTTPS" : "HTTP",
+               security && security->config().basic_auth() ? ", basic auth" : "", cfg.telemetry_path);
 
   int sig = 0;
   sigwait(&shutdown, &sig);

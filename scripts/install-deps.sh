@@ -24,6 +24,17 @@ bench_pkgs=(iproute2 nftables conntrack iputils-ping python3 procps util-linux)
 # Issue 13 (/metrics gzip): libdeflate compresses the answers (zlib1g-dev above is
 # used by the tests and the benchmark to check and compare).
 build_pkgs+=(libdeflate-dev)
+# --- production: TLS, basic auth, capabilities (issue 11) ---------------------------
+# Build: OpenSSL for --web.config.file (civetweb hands over its SSL_CTX), libxcrypt's
+# crypt_r() for bcrypt (libcrypt-dev), libcap to drop capabilities after start-up.
+build_pkgs+=(libssl-dev libcrypt-dev libcap-dev)
+# Tests: certificates made with the openssl command, capsh to run as an unprivileged user
+# with only the documented capabilities.
+test_pkgs+=(openssl libcap2-bin)
+# The container image stage of scripts/test.sh: podman builds the Dockerfile, debootstrap
+# makes the debian:bookworm base image when podman has none.
+test_pkgs+=(podman debootstrap)
+# --- end production --------------------------------------------------------------------
 
 want=("${build_pkgs[@]}")
 case "${1:-}" in

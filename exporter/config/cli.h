@@ -16,6 +16,7 @@ struct CliOptions {
   std::optional<std::string> listen_address;
   std::optional<std::string> telemetry_path;
   std::optional<std::string> log_level;
+  std::optional<std::string> web_config_file;  // TLS and basic auth (exporter-toolkit format)
   bool check = false;
 };
 

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "memory_trimmer.h"
 #include "metrics_page.h"
+#include "web_security.h"
 
 namespace nfct {
 namespace {
@@ -108,8 +109,10 @@ HttpServer::HttpServer(const HttpOptions& opts,
   collectables.push_back(std::make_shared<ConnectionLimitsCollector>(*limits_));
   CivetCallbacks callbacks;
   add_connection_callbacks(callbacks);
+  // TLS and basic auth (--web.config.file) chain their begin_request in front of these.
+  const void* user_context = opts.security ? opts.security->install(options, callbacks) : nullptr;
   try {
-    server_ = std::make_unique<CivetServer>(options, &callbacks);
+    server_ = std::make_unique<CivetServer>(options, &callbacks, user_context);
   } catch (const CivetException& e) {
     set_accept_gate(nullptr, opts.header_timeout);
     throw FatalError("cannot listen on " + opts.address.text + ": " + e.what() +

@@ -18,6 +18,8 @@ class CivetHandler;
 
 namespace nfct {
 
+class WebSecurity;
+
 // follow=1 streams may take all connections but kReservedThreads (for scrapes), and at
 // most kMaxFollowers.
 inline constexpr size_t kReservedThreads = 8;
@@ -33,6 +35,7 @@ struct HttpOptions {
   // how long a connection may take to send a request head, or stay idle between requests.
   ConnectionLimits::Options limits;
   std::chrono::milliseconds header_timeout{5000};
+  const WebSecurity* security = nullptr;  // --web.config.file: TLS and basic auth; null = plain HTTP
 };
 
 class HttpServer {

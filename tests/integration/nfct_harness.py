@@ -661,9 +661,13 @@ def yaml_config(cfg):
 class Exporter:
     """One nfct_exporter process with its config in a temporary directory."""
 
-    def __init__(self, test, config=None, config_text=None, args=(), listen_flag_form="="):
+    def __init__(self, test, config=None, config_text=None, args=(), listen_flag_form="=", prefix=()):
+        """prefix: a command that runs the exporter (e.g. capsh as another user); the
+        config directory is then readable by every user."""
         self.test = test
         self.dir = tempfile.mkdtemp(prefix="nfct-t-")
+        if prefix:
+            os.chmod(self.dir, 0o755)
         test.addCleanup(shutil.rmtree, self.dir, True)
         self.config_path = os.path.join(self.dir, "nfct_exporter.yaml")
         with open(self.config_path, "w") as f:
@@ -673,7 +677,7 @@ class Exporter:
         listen = "127.0.0.1:%d" % self.port
         listen_args = (["--web.listen-address=" + listen] if listen_flag_form == "="
                        else ["--web.listen-address", listen])
-        self.argv = [EXPORTER, "--config.file=" + self.config_path] + listen_args + list(args)
+        self.argv = list(prefix) + [EXPORTER, "--config.file=" + self.config_path] + listen_args + list(args)
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(self.argv, stdout=self._log, stderr=subprocess.STDOUT)
         test.addCleanup(self.kill)
