@@ -15,7 +15,7 @@ TEST_CASE("a listen address with a NUL byte inside is refused") {
     CAPTURE(std::string(text));
     auto a = parse_listen_address(text);
     REQUIRE_FALSE(a);
-    CHECK(a.error() == "listen address: contains a NUL byte");
+    CHECK(a.error().find("contains a NUL byte") != std::string::npos);
   }
   CHECK(parse_listen_address("1.2.3.4:80"));
 }
