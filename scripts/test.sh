@@ -18,3 +18,8 @@ cmake --build build-asan -j"$(nproc)" --target nfct_exporter unit_tests
 export ASAN_OPTIONS=detect_leaks=1:exitcode=23 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 ctest --test-dir build-asan --output-on-failure -R '^unit$'
 ctest --test-dir build-asan --output-on-failure -R 'integration\.test_(bad_input|hostile_http|lifecycle|events)$'
+
+# nfct_netns_info (issue 14): names with odd bytes, cgroup paths, namespaces and processes
+# coming and going, read by the sanitizer build (an ASan or UBSan error stops the exporter,
+# which the test notices).
+ctest --test-dir build-asan --output-on-failure -R 'integration\.test_netns_info$'
