@@ -19,6 +19,11 @@ export ASAN_OPTIONS=detect_leaks=1:exitcode=23 UBSAN_OPTIONS=halt_on_error=1:pri
 ctest --test-dir build-asan --output-on-failure -R '^unit$'
 ctest --test-dir build-asan --output-on-failure -R 'integration\.test_(bad_input|hostile_http|lifecycle|events)$'
 
+# nfct_netns_info (issue 14): names with odd bytes, cgroup paths, namespaces and processes
+# coming and going, read by the sanitizer build (an ASan or UBSan error stops the exporter,
+# which the test notices).
+ctest --test-dir build-asan --output-on-failure -R 'integration\.test_netns_info$'
+
 # ---- Fuzzing (fuzz/README.md): the libFuzzer targets, built with clang, ASan and UBSan in
 # build-fuzz, each run for 30 s from the committed corpus; any crash, leak, sanitizer
 # report or hang fails the stage. fuzz/selftest.sh first shows that the runner does fail

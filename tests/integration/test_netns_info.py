@@ -85,7 +85,7 @@ class NetnsInfoTest(NfctTestCase):
             except OSError as e:
                 return False, str(e)
             return got == want, got
-        return wait_for(check, timeout=10, what=what)
+        return wait_for(check, timeout=30, what=what)
 
     def raw_metrics(self, ex):
         conn = http.client.HTTPConnection("127.0.0.1", ex.port, timeout=5)
@@ -159,7 +159,7 @@ class NetnsInfoTest(NfctTestCase):
         run(["umount", new_path])
         os.unlink(new_path)
         _reap(second)
-        wait_for(lambda: (ex._alive(), self.info(ex, label) is None)[1], timeout=10,
+        wait_for(lambda: (ex._alive(), self.info(ex, label) is None)[1], timeout=30,
                  what="the series of the vanished namespace to go")
 
     def test_pod_uid_and_container_id_from_the_cgroup(self):
