@@ -523,11 +523,13 @@ table ip nfct_dash_drop {
         self.assertEqual({l["netns"]: l["name"] for l, _ in m.select("nfct_netns_info")},
                          {ns.label: ns.name for ns in (self.cli, self.srv, self.plain)})
         # Per round: cli pings srv and plain, sends UDP to the zone port (zone 7), through
-        # DNAT, and opens a TCP connection; the untracked UDP makes no entry in cli. srv
-        # sees each of its five flows as a connection of its own, without zones.
+        # DNAT, to the port srv drops, and opens a TCP connection; the untracked UDP makes no
+        # entry in cli. srv sees five flows as connections of its own, without zones: the
+        # flow it drops at input priority 0, before the exporter's hook and before
+        # confirmation, creates no connection there.
         created = {(l["netns"], l["zone"], l["direction"]): int(v)
                    for l, v in m.select("nfct_connections_created_total")}
-        self.assertEqual(created, {(self.cli.label, "0", "default"): 4 * ROUNDS,
+        self.assertEqual(created, {(self.cli.label, "0", "default"): 5 * ROUNDS,
                                    (self.cli.label, str(ZONE), "default"): ROUNDS,
                                    (self.srv.label, "0", "default"): 5 * ROUNDS})
 

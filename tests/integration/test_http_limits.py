@@ -133,11 +133,12 @@ class HttpLimitsTest(NfctTestCase):
         return self.exporter(netns=[a], probes=IPV4_PROBES, extra={"web": web})
 
     def _metrics(self, ex, source=OTHER):
-        """A scrape that reads until the server closes: the exporter frees a connection's
-        slot before it closes it, so afterwards the scrape holds no slot any more."""
+        """A scrape that asks the server to close the connection after the answer
+        (connections are kept alive otherwise) and reads until it does: the exporter frees a
+        connection's slot before it closes it, so afterwards the scrape holds no slot."""
         s = socket.create_connection(("127.0.0.1", ex.port), timeout=5, source_address=(source, 0))
         try:
-            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             data = b""
             while True:
                 chunk = s.recv(65536)
