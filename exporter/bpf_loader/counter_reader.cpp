@@ -57,33 +57,7 @@ Expected<std::vector<CounterEntry>> CounterReader::read_counters(size_t* hash_en
 }
 
 Expected<std::vector<CounterEntry>> CounterReader::read_hash() const {
-  static_assert(sizeof(nfct_value) % 8 == 0, "per-CPU values are 8-byte aligned");
-  std::vector<CounterEntry> out;
-  uint32_t chunk = 1024;
-  std::vector<nfct_key> keys;
-  std::vector<nfct_value> values;
-  uint64_t token = 0;
-  bool first = true;
-  for (;;) {
-    keys.resize(chunk);
-    values.resize(static_cast<size_t>(chunk) * ncpus_);
-    uint32_t count = chunk;
-    uint64_t next = 0;
-    int err = bpf_map_lookup_batch(counters_fd_, first ? nullptr : &token, &next, keys.data(),
-                                   values.data(), &count, nullptr);
-    int e = err ? errno : 0;
-    if (err && e == ENOSPC && count == 0) {  // one bucket holds more than `chunk` keys
-      chunk *= 2;
-      continue;
-    }
-    if (err && e != ENOENT) return Error{std::string("reading the counter map: ") + std::strerror(e)};
-    for (uint32_t i = 0; i < count; i++)
-      out.push_back({keys[i], sum_percpu(&values[static_cast<size_t>(i) * ncpus_], ncpus_)});
-    if (err) break;  // ENOENT: that was the last batch
-    token = next;
-    first = false;
-  }
-  return out;
+  return read_percpu_hash<CounterEntry, nfct_key>(counters_fd_, ncpus_, "counter map");
 }
 
 Expected<std::vector<nfct_overflow>> CounterReader::read_overflow() const {

@@ -10,6 +10,7 @@
 
 #include "expected.h"
 #include "nfct.h"
+#include "percpu_hash.h"
 
 namespace nfct {
 
@@ -52,8 +53,5 @@ class CounterReader {
   // Vanished namespace -> its packet total when it vanished.
   mutable std::unordered_map<uint32_t, uint64_t> hidden_;
 };
-
-// Sums `ncpus` consecutive per-CPU values (the layout bpf_map_lookup_elem returns).
-nfct_value sum_percpu(const nfct_value* values, int ncpus);
 
 }  // namespace nfct

@@ -12,6 +12,7 @@
 #include "ct_names.h"
 #include "error.h"
 #include "metric_families.h"
+#include "percpu_hash.h"
 
 namespace nfct {
 
@@ -20,32 +21,7 @@ DropReader::DropReader(int drops_fd) : fd_(drops_fd), ncpus_(libbpf_num_possible
 }
 
 Expected<std::vector<DropEntry>> DropReader::read() const {
-  std::vector<DropEntry> out;
-  uint32_t chunk = 256;
-  std::vector<nfct_drop_key> keys;
-  std::vector<nfct_value> values;
-  uint64_t token = 0;
-  bool first = true;
-  for (;;) {
-    keys.resize(chunk);
-    values.resize(static_cast<size_t>(chunk) * ncpus_);
-    uint32_t count = chunk;
-    uint64_t next = 0;
-    int err = bpf_map_lookup_batch(fd_, first ? nullptr : &token, &next, keys.data(), values.data(),
-                                   &count, nullptr);
-    int e = err ? errno : 0;
-    if (err && e == ENOSPC && count == 0) {  // one bucket holds more than `chunk` keys
-      chunk *= 2;
-      continue;
-    }
-    if (err && e != ENOENT) return Error{std::string("reading the drop map: ") + std::strerror(e)};
-    for (uint32_t i = 0; i < count; i++)
-      out.push_back({keys[i], sum_percpu(&values[static_cast<size_t>(i) * ncpus_], ncpus_)});
-    if (err) break;  // ENOENT: that was the last batch
-    token = next;
-    first = false;
-  }
-  return out;
+  return read_percpu_hash<DropEntry, nfct_drop_key>(fd_, ncpus_, "drop map");
 }
 
 size_t DropReader::purge_netns(uint32_t netns) const {

@@ -1,0 +1,53 @@
+// Reading a whole BPF per-CPU hash of {Key -> nfct_value} in batches, summing each key's
+// per-CPU values: the counter map and the drop map are read the same way.
+#pragma once
+
+#include <bpf/bpf.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "expected.h"
+#include "nfct.h"
+
+namespace nfct {
+
+// The sum of one key's per-CPU values (`ncpus` of them, as the kernel lays them out).
+nfct_value sum_percpu(const nfct_value* values, int ncpus);
+
+// Entry must be an aggregate {Key key; nfct_value value;}. `what` names the map in errors.
+template <class Entry, class Key>
+Expected<std::vector<Entry>> read_percpu_hash(int fd, int ncpus, const char* what) {
+  static_assert(sizeof(nfct_value) % 8 == 0, "per-CPU values are 8-byte aligned");
+  std::vector<Entry> out;
+  uint32_t chunk = 1024;
+  std::vector<Key> keys;
+  std::vector<nfct_value> values;
+  uint64_t token = 0;
+  bool first = true;
+  for (;;) {
+    keys.resize(chunk);
+    values.resize(static_cast<size_t>(chunk) * ncpus);
+    uint32_t count = chunk;
+    uint64_t next = 0;
+    int err = bpf_map_lookup_batch(fd, first ? nullptr : &token, &next, keys.data(), values.data(), &count,
+                                   nullptr);
+    int e = err ? errno : 0;
+    if (err && e == ENOSPC && count == 0) {  // one bucket holds more than `chunk` keys
+      chunk *= 2;
+      continue;
+    }
+    if (err && e != ENOENT) return Error{std::string("reading the ") + what + ": " + std::strerror(e)};
+    for (uint32_t i = 0; i < count; i++)
+      out.push_back({keys[i], sum_percpu(&values[static_cast<size_t>(i) * ncpus], ncpus)});
+    if (err) break;  // ENOENT: that was the last batch
+    token = next;
+    first = false;
+  }
+  return out;
+}
+
+}  // namespace nfct
