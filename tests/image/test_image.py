@@ -36,6 +36,24 @@ def log(msg):
     print("image: " + msg, file=sys.stderr, flush=True)
 
 
+def apt_mirror():
+    """The Debian mirror this machine's apt uses (the first URIs of a deb822 source, or the
+    first `deb` line): debootstrap fetches from where apt-get does."""
+    for path in sorted(os.listdir("/etc/apt/sources.list.d")):
+        if path.endswith(".sources"):
+            with open(os.path.join("/etc/apt/sources.list.d", path)) as f:
+                for line in f:
+                    if line.startswith("URIs:") and "security" not in line:
+                        return line.split()[1]
+    if os.path.exists("/etc/apt/sources.list"):
+        with open("/etc/apt/sources.list") as f:
+            for line in f:
+                parts = line.split()
+                if parts[:1] == ["deb"] and "security" not in line:
+                    return next(p for p in parts[1:] if "://" in p)
+    raise AssertionError("no Debian mirror found in /etc/apt/sources.list{,.d} for debootstrap")
+
+
 def ensure_base():
     if run(["podman", "image", "exists", BASE], check=False).returncode == 0:
         return
@@ -43,7 +61,7 @@ def ensure_base():
         root = tempfile.mkdtemp(prefix="nfct-debootstrap-")
         try:
             log("no %s: debootstrap --variant=minbase bookworm (cached in %s)" % (BASE, BASE_CACHE))
-            run(["debootstrap", "--variant=minbase", "bookworm", root, "http://deb.debian.org/debian"], timeout=1200)
+            run(["debootstrap", "--variant=minbase", "bookworm", root, apt_mirror()], timeout=1200)
             os.makedirs(os.path.dirname(BASE_CACHE), exist_ok=True)
             run(["tar", "-C", root, "-cf", BASE_CACHE + ".tmp", "."], timeout=600)
             os.rename(BASE_CACHE + ".tmp", BASE_CACHE)
