@@ -1,4 +1,4 @@
-// The parameters of GET /events (interface.md), parsed and validated.
+// The parameters of GET /events (README, "Events"), parsed and validated.
 #pragma once
 
 #include <cstdint>
