@@ -123,6 +123,25 @@ def sweep_stale_namespaces():
             run(["ip", "netns", "del", name], check=False)
 
 
+def http_get_from(port, path, source, timeout=5):
+    """GET path on the exporter at 127.0.0.1:port from the local address `source` (a raw
+    socket bound to it, asking the server to close after the answer); returns (status,
+    body). For tests that need the client address: connection limits count per address."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout, source_address=(source, 0))
+    try:
+        s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path).encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body.decode()
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 
-from nfct_harness import IPV4_PROBES, NfctTestCase, Metrics, conntrack_on, wait_for
+from nfct_harness import IPV4_PROBES, NfctTestCase, Metrics, conntrack_on, http_get_from, wait_for
 
 ATTACKER = "127.0.0.1"
 OTHER = "127.0.0.2"
@@ -136,20 +136,9 @@ class HttpLimitsTest(NfctTestCase):
         """A scrape that asks the server to close the connection after the answer
         (connections are kept alive otherwise) and reads until it does: the exporter frees a
         connection's slot before it closes it, so afterwards the scrape holds no slot."""
-        s = socket.create_connection(("127.0.0.1", ex.port), timeout=5, source_address=(source, 0))
-        try:
-            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        finally:
-            s.close()
-        head, _, body = data.partition(b"\r\n\r\n")
-        self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
-        return Metrics(body.decode())
+        status, body = http_get_from(ex.port, "/metrics", source)
+        self.assertEqual(status, 200, body[:200])
+        return Metrics(body)
 
     def test_idle_and_slow_clients_do_not_silence_scrapes(self):
         """1000 idle connections plus 50 slow-header clients from 127.0.0.1: scrapes from

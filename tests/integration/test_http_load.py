@@ -17,7 +17,7 @@ import threading
 import time
 import unittest
 
-from nfct_harness import (IPV4_PROBES, Metrics, NfctTestCase, OracleSpec, assert_matches_oracle,
+from nfct_harness import (IPV4_PROBES, Metrics, NfctTestCase, OracleSpec, assert_matches_oracle, http_get_from,
                           conntrack_on, wait_for)
 
 DURATION = 12          # seconds of load
@@ -31,19 +31,7 @@ def rss_kb(pid):
 
 
 def get(port, path, source=CHECKER, timeout=5):
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout, source_address=(source, 0))
-    try:
-        s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path).encode())
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    finally:
-        s.close()
-    head, _, body = data.partition(b"\r\n\r\n")
-    return int(head.split(b" ", 2)[1]), body.decode()
+    return http_get_from(port, path, source, timeout)
 
 
 def parse_wrk(out):
