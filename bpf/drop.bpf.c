@@ -15,6 +15,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "drop.h"
+#include "counting.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -41,18 +42,6 @@ struct {
 	__type(value, struct nfct_value);
 } drops SEC(".maps");
 
-/*
- * The counter map's overflow map: the exporter makes this the same map as nfct.bpf.c's
- * `overflow` (bpf_map__reuse_fd) so that a full drop map is reported in
- * nfct_map_overflow_* like a full counter map, at slot NFCT_DROP_PROBE_INDEX.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, NFCT_MAX_PROBES);
-	__type(key, __u32);
-	__type(value, struct nfct_overflow);
-} overflow SEC(".maps");
-
 static __always_inline __u32 drop_netns(struct sk_buff *skb)
 {
 	struct net_device *dev = skb->dev;
@@ -66,22 +55,10 @@ static __always_inline __u32 drop_netns(struct sk_buff *skb)
 	return 0;
 }
 
-static __always_inline void count_overflow(__u32 len)
-{
-	__u32 idx = NFCT_DROP_PROBE_INDEX;
-	struct nfct_overflow *o = bpf_map_lookup_elem(&overflow, &idx);
-
-	if (o) {
-		o->packets++;
-		o->bytes += len;
-	}
-}
-
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(nfct_drop, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
 	struct nfct_drop_key key = {};
-	struct nfct_value *v;
 	unsigned long nfct;
 	__u32 len;
 
@@ -120,23 +97,7 @@ int BPF_PROG(nfct_drop, struct sk_buff *skb, void *location, enum skb_drop_reaso
 		}
 	}
 
-	/* As the counter map in nfct.bpf.c: per-CPU values, plain increments. */
-	v = bpf_map_lookup_elem(&drops, &key);
-	if (!v) {
-		struct nfct_value zero = {};
-		long err = bpf_map_update_elem(&drops, &key, &zero, BPF_NOEXIST);
-
-		if (err && err != -17 /* EEXIST */) {
-			count_overflow(len);
-			return 0;
-		}
-		v = bpf_map_lookup_elem(&drops, &key);
-		if (!v) {
-			count_overflow(len);
-			return 0;
-		}
-	}
-	v->packets++;
-	v->bytes += len;
+	/* As the counter map in nfct.bpf.c; a full drop map counts at its probe index. */
+	count_in_hash(&drops, &key, NFCT_DROP_PROBE_INDEX, len);
 	return 0;
 }

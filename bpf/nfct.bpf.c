@@ -16,6 +16,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "nfct.h"
+#include "counting.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -63,13 +64,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct nfct_slot);
 } slots SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, NFCT_MAX_PROBES);
-	__type(key, __u32);
-	__type(value, struct nfct_overflow);
-} overflow SEC(".maps");
 
 /* Sized by the exporter before load (config: events.ring_buffer_size). */
 struct {
@@ -175,17 +169,6 @@ static __always_inline void maybe_sample(__u8 probe, __u32 netns, __u8 state, st
 				      ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
-static __always_inline void count_overflow(__u8 probe, __u32 len)
-{
-	__u32 idx = probe;
-	struct nfct_overflow *o = bpf_map_lookup_elem(&overflow, &idx);
-
-	if (o) {
-		o->packets++;
-		o->bytes += len;
-	}
-}
-
 /*
  * The slot fast path. Returns 1 when the packet was counted in a slot, 0 when it belongs
  * in the hash.
@@ -253,7 +236,6 @@ static __always_inline int count_slot(__u64 w0, __u64 w1, __u32 netns, __u32 len
 static __always_inline void count(__u8 probe, __u32 netns, unsigned long nfct, __u32 len)
 {
 	struct nfct_key key = {};
-	struct nfct_value *v;
 	/* The key's fields in registers: the slot compare needs no stack copy of the key. */
 	__u64 zone = 0, zone_dir = 0, state, status = 0;
 
@@ -304,24 +286,7 @@ static __always_inline void count(__u8 probe, __u32 netns, unsigned long nfct, _
 	key.probe = probe;
 	key.state = state;
 	key.status = status;
-	v = bpf_map_lookup_elem(&counters, &key);
-	if (!v) {
-		struct nfct_value zero = {};
-		long err = bpf_map_update_elem(&counters, &key, &zero, BPF_NOEXIST);
-
-		/* -EEXIST: another CPU inserted it meanwhile; anything else: map full. */
-		if (err && err != -17 /* EEXIST */) {
-			count_overflow(probe, len);
-			return;
-		}
-		v = bpf_map_lookup_elem(&counters, &key);
-		if (!v) {
-			count_overflow(probe, len);
-			return;
-		}
-	}
-	v->packets++;
-	v->bytes += len;
+	count_in_hash(&counters, &key, probe, len);
 }
 
 /*
