@@ -77,7 +77,7 @@ int check_config(const Config& cfg, const CliOptions& cli, const CounterPrograms
                  const DropProgram* drops) {
   std::cout << "config " << (cli.config_file_given ? cli.config_file : std::string("(defaults)"))
             << ": valid\n";
-  NetnsMap netns = cfg.netns.all ? scan_all_netns() : resolve_netns_list(cfg.netns);
+  NetnsMap netns = cfg.netns.all ? scan_all_netns() : resolve_netns_list(cfg.netns.entries);
   int usable = 0;
   for (const auto& p : cfg.probes) {
     if (p.kind == Probe::Kind::Tracepoint) {

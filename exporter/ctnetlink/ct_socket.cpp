@@ -1,17 +1,13 @@
 #include "ct_socket.h"
 
-#include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <poll.h>
-#include <sched.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
-#include <thread>
 
-#include "unique_fd.h"
+#include "netns_enter.h"
 
 namespace nfct {
 namespace {
@@ -44,31 +40,9 @@ Expected<std::unique_ptr<CtSocket>> CtSocket::open_here() {
 }
 
 Expected<std::unique_ptr<CtSocket>> CtSocket::open_in_netns(const std::string& path, uint64_t inode) {
-  std::unique_ptr<CtSocket> sock;
-  std::string error;
-  std::thread worker([&] {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) {
-      error = sys_error("cannot open " + path);
-      return;
-    }
-    struct stat st {};
-    if (inode && (::fstat(fd.get(), &st) != 0 || st.st_ino != inode)) {
-      error = path + " is no longer network namespace " + std::to_string(inode);
-      return;
-    }
-    if (::setns(fd.get(), CLONE_NEWNET) != 0) {
-      error = sys_error("cannot enter " + path);
-      return;
-    }
-    auto s = open_here();
-    if (s)
-      sock = std::move(*s);
-    else
-      error = s.error();
-  });
-  worker.join();
-  if (!sock) return Error{error};
+  Expected<std::unique_ptr<CtSocket>> sock = Error{"not opened"};
+  auto entered = run_in_netns(path, inode, [&] { sock = open_here(); });
+  if (!entered) return Error{entered.error()};
   return sock;
 }
 

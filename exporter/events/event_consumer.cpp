@@ -14,7 +14,10 @@ namespace nfct {
 void EventConsumer::RingBufferDeleter::operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
 
 EventConsumer::EventConsumer(int ringbuf_fd, EventStore& store, std::map<uint8_t, std::string> probe_names)
-    : store_(store), probe_names_(std::move(probe_names)) {
+    : store_(store),
+      probe_names_(std::move(probe_names)),
+      // No pause between rounds: each round waits in ring_buffer__poll().
+      task_("event ring buffer", BackgroundTask::Duration::zero(), [this] { poll_once(); }) {
   rb_.reset(ring_buffer__new(ringbuf_fd, &EventConsumer::on_record, this, nullptr));
   if (!rb_) throw FatalError(std::string("cannot open the event ring buffer: ") + std::strerror(errno));
 }
@@ -39,29 +42,23 @@ int EventConsumer::on_record(void* ctx, void* data, size_t size) {
   return 0;
 }
 
-void EventConsumer::start() {
-  stop_ = false;
-  thread_ = std::thread([this] {
-    while (!stop_) {
-      // Re-read each round so that clock steps (NTP) show up in event times.
-      mono_to_wall_ns_ = monotonic_to_wall_offset_ns();
-      // The BPF side wakes us only when the ring is an eighth full; the timeout
-      // bounds the delay of a quiet stream.
-      // ring_buffer__poll() only reads rings that signalled, so records submitted
-      // without a wakeup are collected by the consume() that follows.
-      int n = ring_buffer__poll(rb_.get(), 50);
-      if (n >= 0) n = ring_buffer__consume(rb_.get());
-      if (n < 0 && n != -EINTR) {
-        spdlog::warn("event ring buffer poll failed: {}", std::strerror(-n));
-        break;
-      }
-    }
-  });
+void EventConsumer::poll_once() {
+  // Re-read each round so that clock steps (NTP) show up in event times.
+  mono_to_wall_ns_ = monotonic_to_wall_offset_ns();
+  // The BPF side wakes us only when the ring is an eighth full; the timeout bounds the
+  // delay of a quiet stream (and of stop()).
+  // ring_buffer__poll() only reads rings that signalled, so records submitted without a
+  // wakeup are collected by the consume() that follows.
+  int n = ring_buffer__poll(rb_.get(), 50);
+  if (n >= 0) n = ring_buffer__consume(rb_.get());
+  if (n < 0 && n != -EINTR) {
+    spdlog::warn("event ring buffer poll failed: {}", std::strerror(-n));
+    task_.request_stop();
+  }
 }
 
-void EventConsumer::stop() {
-  stop_ = true;
-  if (thread_.joinable()) thread_.join();
-}
+void EventConsumer::start() { task_.start(); }
+
+void EventConsumer::stop() { task_.stop(); }
 
 }  // namespace nfct

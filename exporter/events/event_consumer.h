@@ -6,8 +6,8 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 
+#include "background_task.h"
 #include "event_store.h"
 
 struct ring_buffer;
@@ -28,6 +28,7 @@ class EventConsumer {
 
  private:
   static int on_record(void* ctx, void* data, size_t size);
+  void poll_once();  // one round of the thread
 
   struct RingBufferDeleter {
     void operator()(ring_buffer* rb) const;
@@ -37,8 +38,8 @@ class EventConsumer {
   const std::map<uint8_t, std::string> probe_names_;
   int64_t mono_to_wall_ns_ = 0;
   std::atomic<uint64_t> decode_errors_{0};
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  // Last: destroyed (its thread joined) before what poll_once() uses.
+  BackgroundTask task_;
 };
 
 }  // namespace nfct

@@ -4,43 +4,15 @@
 
 namespace nfct {
 
-MemoryTrimmer::MemoryTrimmer(std::chrono::milliseconds delay) : delay_(delay) {
-  thread_ = std::thread([this] {
-    std::unique_lock lk(mu_);
-    for (;;) {
-      cv_.wait(lk, [this] { return pending_ || stopping_; });
-      if (stopping_) return;
-      // Let the response go out (and concurrent scrapes finish) first.
-      if (cv_.wait_for(lk, delay_, [this] { return stopping_; })) return;
-      pending_ = false;
-      lk.unlock();
-      malloc_trim(0);
-      lk.lock();
-      trims_++;
-    }
-  });
+MemoryTrimmer::MemoryTrimmer(std::chrono::milliseconds delay)
+    : delay_(delay), task_("memory trim", BackgroundTask::kOnlyWhenWoken, [] { malloc_trim(0); }) {
+  task_.start();
 }
 
-MemoryTrimmer::~MemoryTrimmer() {
-  {
-    std::lock_guard lk(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  thread_.join();
-}
+// Let the response go out (and concurrent scrapes finish) first: the requests of a burst
+// of scrapes make one trim.
+void MemoryTrimmer::request() { task_.wake(delay_); }
 
-void MemoryTrimmer::request() {
-  {
-    std::lock_guard lk(mu_);
-    pending_ = true;
-  }
-  cv_.notify_all();
-}
-
-unsigned long MemoryTrimmer::trims() const {
-  std::lock_guard lk(mu_);
-  return trims_;
-}
+unsigned long MemoryTrimmer::trims() const { return task_.runs(); }
 
 }  // namespace nfct

@@ -6,30 +6,21 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
+
+#include "background_task.h"
 
 namespace nfct {
 
 class MemoryTrimmer {
  public:
   explicit MemoryTrimmer(std::chrono::milliseconds delay = std::chrono::milliseconds(200));
-  ~MemoryTrimmer();
-  MemoryTrimmer(const MemoryTrimmer&) = delete;
-  MemoryTrimmer& operator=(const MemoryTrimmer&) = delete;
 
   void request();  // cheap; called after each scrape
   unsigned long trims() const;
 
  private:
   const std::chrono::milliseconds delay_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool pending_ = false;
-  bool stopping_ = false;
-  unsigned long trims_ = 0;
-  std::thread thread_;
+  BackgroundTask task_;  // stopped and joined by its destructor
 };
 
 }  // namespace nfct

@@ -119,9 +119,9 @@ NetnsMap netns_paths(const NetnsWalk& walk, const std::string& proc_root) {
 
 NetnsMap scan_all_netns(const std::string& proc_root) { return netns_paths(walk_netns(proc_root), proc_root); }
 
-NetnsMap resolve_netns_list(const NetnsSelection& sel, const std::string& run_netns) {
+NetnsMap resolve_netns_list(const std::vector<std::string>& entries, const std::string& run_netns) {
   NetnsMap found;
-  for (const auto& e : sel.entries) {
+  for (const auto& e : entries) {
     std::string path = e.find('/') == std::string::npos ? run_netns + "/" + e : e;
     if (uint64_t ino = netns_inode(path)) found.emplace(ino, path);
   }

@@ -7,8 +7,6 @@
 #include <string_view>
 #include <vector>
 
-#include "config.h"
-
 namespace nfct {
 
 // inode number -> a path that opens the namespace.
@@ -28,9 +26,9 @@ NetnsMap netns_paths(const NetnsWalk& walk, const std::string& proc_root = "/pro
 // container runtimes) keeps alive, as seen from `proc_root`.
 NetnsMap scan_all_netns(const std::string& proc_root = "/proc");
 
-// The namespaces a list selection names that exist now: a name is /run/netns/NAME
-// (under `run_netns`), an entry with a '/' is a path.
-NetnsMap resolve_netns_list(const NetnsSelection& sel, const std::string& run_netns = "/run/netns");
+// The namespaces a list (the `netns` setting's entries) names that exist now: a name is
+// /run/netns/NAME (under `run_netns`), an entry with a '/' is a path.
+NetnsMap resolve_netns_list(const std::vector<std::string>& entries, const std::string& run_netns = "/run/netns");
 
 // The inode of the network namespace at `path`, or 0 when it is not one.
 uint64_t netns_inode(const std::string& path);

@@ -1,15 +1,11 @@
 #include "probe_manager.h"
 
-#include <fcntl.h>
-#include <sched.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 
 #include "bpf_links.h"
 #include "counter_programs.h"
 #include "log.h"
+#include "netns_enter.h"
 #include "nfct.h"
 #include "tracepoint_check.h"
 
@@ -61,17 +57,11 @@ void ProbeManager::add_probe(ProbeState state) {
   probes_.push_back(std::move(state));
 }
 
-// setns() changes only the calling thread's namespace, so the links are made from a
-// short-lived thread and the exporter's own threads never leave their namespace.
+// The links are made inside the namespace (netns_enter.h); `ino` must still be the
+// namespace at `path`.
 void ProbeManager::attach_in_netns(uint64_t ino, const std::string& path, NetnsLinks& out) {
   std::vector<std::pair<size_t, std::string>> errors;
-  std::string ns_error;
-  std::thread worker([&] {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd || ::setns(fd.get(), CLONE_NEWNET) != 0) {
-      ns_error = std::string("cannot enter ") + path + ": " + std::strerror(errno);
-      return;
-    }
+  auto entered = run_in_netns(path, ino, [&] {
     for (size_t i = 0; i < probes_.size(); i++) {
       const auto& p = probes_[i].probe;
       if (p.kind != Probe::Kind::Netfilter) continue;
@@ -84,10 +74,10 @@ void ProbeManager::attach_in_netns(uint64_t ino, const std::string& path, NetnsL
       }
     }
   });
-  worker.join();
-  if (!ns_error.empty()) {
-    // The namespace went away between the scan and the open: not an error.
-    spdlog::debug("netns {}: {}", ino, ns_error);
+  if (!entered) {
+    // The namespace went away (or its path names another one now) since the scan:
+    // not an error, the next rescan sees the change.
+    spdlog::debug("netns {}: {}", ino, entered.error());
     return;
   }
   for (auto& [i, e] : errors) {
@@ -104,7 +94,7 @@ void ProbeManager::rescan() {
   for (const auto& s : probes_) any_nf |= s.probe.kind == Probe::Kind::Netfilter;
   // One /proc walk serves both the namespace set and who is in each namespace.
   const NetnsWalk walk = walk_netns();
-  NetnsMap present = selection_.all ? netns_paths(walk) : resolve_netns_list(selection_);
+  NetnsMap present = selection_.all ? netns_paths(walk) : resolve_netns_list(selection_.entries);
   NetnsIdentities identities = identify_netns(walk, present);
   std::vector<uint64_t> gone;
   {
@@ -141,29 +131,12 @@ void ProbeManager::rescan() {
 }
 
 void ProbeManager::start(std::chrono::milliseconds interval) {
-  std::lock_guard lk(thread_mu_);
-  stopping_ = false;
-  thread_ = std::thread([this, interval] {
-    std::unique_lock lk(thread_mu_);
-    while (!cv_.wait_for(lk, interval, [this] { return stopping_; })) {
-      lk.unlock();
-      try {
-        rescan();
-      } catch (const std::exception& e) {
-        spdlog::warn("netns rescan failed: {}", e.what());
-      }
-      lk.lock();
-    }
-  });
+  if (!rescan_task_) rescan_task_.emplace("netns rescan", interval, [this] { rescan(); });
+  rescan_task_->start();
 }
 
 void ProbeManager::stop() {
-  {
-    std::lock_guard lk(thread_mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (rescan_task_) rescan_task_->stop();
   std::lock_guard lk(mu_);
   netns_.clear();
   tp_links_.clear();

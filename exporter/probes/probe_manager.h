@@ -4,15 +4,15 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "background_task.h"
 #include "config.h"
 #include "netns_identity.h"
 #include "netns_scan.h"
@@ -43,8 +43,6 @@ struct ManagerStatus {
 class ProbeManager {
  public:
   using NetnsGone = std::function<void(uint64_t netns)>;
-  // Source of namespaces; replaced in tests.
-  using Scanner = std::function<NetnsMap()>;
 
   ProbeManager(const CounterPrograms& programs, std::vector<Probe> probes, NetnsSelection sel,
                NetnsGone on_gone);
@@ -91,10 +89,8 @@ class ProbeManager {
   uint64_t vanished_ = 0;
 
   std::mutex rescan_mu_;  // one rescan at a time
-  std::mutex thread_mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
+  // Last: destroyed (its thread joined) before what rescan() uses.
+  std::optional<BackgroundTask> rescan_task_;
 };
 
 }  // namespace nfct

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "log.h"
+#include "zone_families.h"
 
 namespace nfct {
 

@@ -3,14 +3,14 @@
 namespace nfct {
 
 void ZoneAggregator::add(const CtEntryKey& k) {
-  entries_++;
-  auto it = counts_.find(k);
-  if (it != counts_.end()) {
+  counts_.entries++;
+  auto it = counts_.by_key.find(k);
+  if (it != counts_.by_key.end()) {
     it->second++;
-  } else if (counts_.size() < max_series_) {
-    counts_.emplace(k, 1);
+  } else if (counts_.by_key.size() < max_series_) {
+    counts_.by_key.emplace(k, 1);
   } else {
-    unlabeled_++;
+    counts_.unlabeled++;
   }
 }
 
@@ -37,9 +37,7 @@ ZoneDumpResult dump_zones(CtSocket& sock, Deadline deadline, size_t max_series, 
     return out;
   }
   out.outcome = DumpOutcome::Ok;
-  out.entries = agg.entries();
-  out.unlabeled = agg.unlabeled();
-  out.counts = agg.take_counts();
+  out.counts = agg.take();
   return out;
 }
 

@@ -12,21 +12,25 @@
 
 namespace nfct {
 
+// What one dump of a table counted: the zone-count type of the aggregator, of a dump's
+// result and of the dumper's status (zone_dumper.h).
+struct ZoneCounts {
+  std::map<CtEntryKey, uint64_t> by_key;  // entries by zone, direction, protocol, TCP state
+  uint64_t entries = 0;                   // entries seen in the dump
+  uint64_t unlabeled = 0;                 // entries not in by_key: series limit reached
+};
+
 // Counts keys up to `max_series` distinct ones; later new keys are counted unlabeled.
 class ZoneAggregator {
  public:
   explicit ZoneAggregator(size_t max_series) : max_series_(max_series) {}
   void add(const CtEntryKey& k);
-  const std::map<CtEntryKey, uint64_t>& counts() const { return counts_; }
-  std::map<CtEntryKey, uint64_t> take_counts() { return std::move(counts_); }
-  uint64_t entries() const { return entries_; }
-  uint64_t unlabeled() const { return unlabeled_; }
+  const ZoneCounts& counts() const { return counts_; }
+  ZoneCounts take() { return std::move(counts_); }
 
  private:
   size_t max_series_;
-  std::map<CtEntryKey, uint64_t> counts_;
-  uint64_t entries_ = 0;
-  uint64_t unlabeled_ = 0;
+  ZoneCounts counts_;
 };
 
 enum class DumpOutcome { Ok, Timeout, Error };
@@ -34,9 +38,7 @@ enum class DumpOutcome { Ok, Timeout, Error };
 struct ZoneDumpResult {
   DumpOutcome outcome = DumpOutcome::Error;
   std::string error;
-  std::map<CtEntryKey, uint64_t> counts;
-  uint64_t entries = 0;
-  uint64_t unlabeled = 0;
+  ZoneCounts counts;  // complete only when outcome is Ok
 };
 
 // Dumps the table of the socket's namespace. Stops with Timeout when `deadline` passes

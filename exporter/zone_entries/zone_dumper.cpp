@@ -1,7 +1,6 @@
 #include "zone_dumper.h"
 
 #include "log.h"
-#include "zone_dump.h"
 
 namespace nfct {
 namespace {
@@ -13,26 +12,30 @@ double unix_now() {
 }  // namespace
 
 ZoneDumper::ZoneDumper(std::function<NetnsMap()> covered, NetnsSockets& sockets, Options opts)
-    : covered_(std::move(covered)), sockets_(sockets), opts_(opts) {}
+    : covered_(std::move(covered)),
+      sockets_(sockets),
+      opts_(opts),
+      task_("conntrack table dump", opts.interval, [this] { run_once(); }) {}
 
 ZoneDumper::~ZoneDumper() { stop(); }
 
 void ZoneDumper::run_once() {
+  const std::atomic<bool>& stopping = task_.stop_requested();
   const NetnsMap covered = covered_();
   {
     std::lock_guard lk(mu_);
     std::erase_if(status_.netns, [&](const auto& kv) { return !covered.count(kv.first); });
   }
   for (auto& slot : sockets_.sync(covered)) {
-    if (stopping_) return;
+    if (stopping) return;
     const auto t0 = std::chrono::steady_clock::now();
     ZoneDumpResult r;
     if (slot.socket) {
-      r = dump_zones(*slot.socket, t0 + opts_.timeout, opts_.max_series, stopping_);
+      r = dump_zones(*slot.socket, t0 + opts_.timeout, opts_.max_series, stopping);
     } else {
       r.error = slot.error;
     }
-    if (stopping_) return;
+    if (stopping) return;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (r.outcome == DumpOutcome::Timeout)
       spdlog::warn("netns {}: conntrack table dump stopped after {:.3f}s (zone_entries.timeout): {}", slot.inode,
@@ -40,7 +43,7 @@ void ZoneDumper::run_once() {
     else if (r.outcome == DumpOutcome::Error)
       spdlog::warn("netns {}: conntrack table dump failed: {}", slot.inode, r.error);
     else
-      spdlog::debug("netns {}: conntrack table dump: {} entries in {:.3f}s", slot.inode, r.entries, seconds);
+      spdlog::debug("netns {}: conntrack table dump: {} entries in {:.3f}s", slot.inode, r.counts.entries, seconds);
 
     const bool still_covered = covered_().count(slot.inode) > 0;  // not vanished during the dump
     std::lock_guard lk(mu_);
@@ -52,38 +55,16 @@ void ZoneDumper::run_once() {
     d.duration_seconds = seconds;
     if (r.outcome != DumpOutcome::Ok) continue;  // the last complete counts stay
     d.counts = std::move(r.counts);
-    d.entries = r.entries;
-    d.unlabeled = r.unlabeled;
     d.last_success_unix = unix_now();
-    d.ok = true;
   }
 }
 
 void ZoneDumper::start() {
-  std::lock_guard lk(thread_mu_);
-  stopping_ = false;
-  thread_ = std::thread([this] {
-    std::unique_lock lk(thread_mu_);
-    do {
-      lk.unlock();
-      try {
-        run_once();
-      } catch (const std::exception& e) {
-        spdlog::warn("conntrack table dump failed: {}", e.what());
-      }
-      lk.lock();
-    } while (!cv_.wait_for(lk, opts_.interval, [this] { return stopping_.load(); }));
-  });
+  task_.start();
+  task_.wake();  // the first round now
 }
 
-void ZoneDumper::stop() {
-  {
-    std::lock_guard lk(thread_mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void ZoneDumper::stop() { task_.stop(); }
 
 void ZoneDumper::forget(uint64_t inode) {
   std::lock_guard lk(mu_);

@@ -3,18 +3,30 @@
 // counts of the last complete dump for the collector (zone_collector.h).
 #pragma once
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
-#include <thread>
 
+#include "background_task.h"
 #include "netns_scan.h"
 #include "netns_sockets.h"
-#include "table_families.h"
+#include "zone_dump.h"
 
 namespace nfct {
+
+// The dumper's view of one namespace.
+struct ZoneDump {
+  ZoneCounts counts;               // of the last complete dump
+  double duration_seconds = 0;     // of the last dump, complete or not
+  double last_success_unix = 0;    // 0: no complete dump yet
+};
+struct ZoneStatus {
+  std::map<uint64_t, ZoneDump> netns;  // by namespace
+  uint64_t dumps = 0;
+  uint64_t timeouts = 0;
+  uint64_t errors = 0;  // other failures
+};
 
 class ZoneDumper {
  public:
@@ -40,11 +52,8 @@ class ZoneDumper {
   Options opts_;
   mutable std::mutex mu_;
   ZoneStatus status_;
-
-  std::mutex thread_mu_;
-  std::condition_variable cv_;
-  std::atomic<bool> stopping_{false};
-  std::thread thread_;
+  // Last: destroyed (its thread joined) before what run_once() uses.
+  BackgroundTask task_;
 };
 
 }  // namespace nfct

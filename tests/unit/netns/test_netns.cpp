@@ -131,27 +131,26 @@ TEST_CASE("mountinfo: other mounts are rejected") {
 
 TEST_CASE("resolve_netns_list: names under the given directory, paths as they are") {
   TempDir dir;
-  nfct::NetnsSelection sel;
-  sel.all = false;
+  std::vector<std::string> entries;
 
   SUBCASE("a name that does not exist resolves to nothing") {
-    sel.entries = {"does-not-exist"};
-    CHECK(nfct::resolve_netns_list(sel, dir.path.string()).empty());
+    entries = {"does-not-exist"};
+    CHECK(nfct::resolve_netns_list(entries, dir.path.string()).empty());
   }
   SUBCASE("a path that does not exist resolves to nothing") {
-    sel.entries = {(dir.path / "nope" / "net").string()};
-    CHECK(nfct::resolve_netns_list(sel, dir.path.string()).empty());
+    entries = {(dir.path / "nope" / "net").string()};
+    CHECK(nfct::resolve_netns_list(entries, dir.path.string()).empty());
   }
   SUBCASE("a regular file is not a network namespace") {
     std::ofstream(dir.path / "fake") << "not a namespace\n";
-    sel.entries = {"fake", (dir.path / "fake").string()};
-    CHECK(nfct::resolve_netns_list(sel, dir.path.string()).empty());
+    entries = {"fake", (dir.path / "fake").string()};
+    CHECK(nfct::resolve_netns_list(entries, dir.path.string()).empty());
     CHECK(nfct::netns_inode((dir.path / "fake").string()) == 0);
   }
   SUBCASE("a directory is not a network namespace") {
     fs::create_directory(dir.path / "subdir");
-    sel.entries = {"subdir"};
-    CHECK(nfct::resolve_netns_list(sel, dir.path.string()).empty());
+    entries = {"subdir"};
+    CHECK(nfct::resolve_netns_list(entries, dir.path.string()).empty());
   }
   SUBCASE("this process's own namespace, by path and by name") {
     const uint64_t own = own_netns_inode();
@@ -164,14 +163,14 @@ TEST_CASE("resolve_netns_list: names under the given directory, paths as they ar
     CHECK(nfct::netns_inode("/proc/self/ns/uts") == 0);
 
     fs::create_symlink("/proc/self/ns/net", dir.path / "mine");
-    sel.entries = {"mine", "missing"};
-    auto found = nfct::resolve_netns_list(sel, dir.path.string());
+    entries = {"mine", "missing"};
+    auto found = nfct::resolve_netns_list(entries, dir.path.string());
     REQUIRE(found.size() == 1);
     CHECK(found.begin()->first == own);
     CHECK(found.begin()->second == (dir.path / "mine").string());
 
-    sel.entries = {"/proc/self/ns/net"};
-    found = nfct::resolve_netns_list(sel, dir.path.string());
+    entries = {"/proc/self/ns/net"};
+    found = nfct::resolve_netns_list(entries, dir.path.string());
     REQUIRE(found.size() == 1);
     CHECK(found.at(own) == "/proc/self/ns/net");
   }

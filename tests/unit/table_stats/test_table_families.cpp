@@ -1,5 +1,5 @@
-// Metric families of the table statistics and zone entries, the zone aggregation, the
-// per-namespace socket set and the table_stats / zone_entries config keys.
+// Metric families of the table statistics, the per-namespace socket set and the
+// table_stats / zone_entries config keys.
 #include <doctest/doctest.h>
 
 #include <linux/netfilter/nf_conntrack_tcp.h>
@@ -11,39 +11,17 @@
 #include <set>
 #include <string>
 
+#include "../family_lookup.h"
 #include "config.h"
 #include "netns_sockets.h"
 #include "table_collector.h"
 #include "table_families.h"
-#include "zone_dump.h"
 
 using namespace nfct;
+using namespace nfct::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-using Families = std::vector<prometheus::MetricFamily>;
-
-const prometheus::MetricFamily* find(const Families& fs, const std::string& name) {
-  for (const auto& f : fs)
-    if (f.name == name) return &f;
-  return nullptr;
-}
-
-std::map<std::string, std::string> labels(const prometheus::ClientMetric& m) {
-  std::map<std::string, std::string> out;
-  for (const auto& l : m.label) out[l.name] = l.value;
-  return out;
-}
-
-// The value of the one sample of `name` with exactly these labels; -1 when absent.
-double value(const Families& fs, const std::string& name, const std::map<std::string, std::string>& want) {
-  const auto* f = find(fs, name);
-  if (!f) return -1;
-  for (const auto& m : f->metric)
-    if (labels(m) == want) return f->type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
-  return -1;
-}
 
 CpuStatRow row(uint16_t cpu, std::initializer_list<std::pair<uint16_t, uint64_t>> values) {
   CpuStatRow r;
@@ -111,65 +89,6 @@ TEST_CASE("table families: a namespace that could not be read") {
   CHECK(value(fs, "nfct_table_read_success", {{"netns", "2"}}) == 0);
   CHECK(value(fs, "nfct_table_entries", {{"netns", "2"}}) == -1);
   CHECK(value(fs, "nfct_table_read_errors_total", {}) == 3);
-}
-
-TEST_CASE("zone aggregation is bounded by the series limit") {
-  ZoneAggregator agg(2);
-  CtEntryKey a{7, 3, IPPROTO_UDP, kNoTcpState}, b{0, 3, IPPROTO_TCP, TCP_CONNTRACK_ESTABLISHED},
-      c{9, 1, IPPROTO_UDP, kNoTcpState};
-  agg.add(a);
-  agg.add(b);
-  agg.add(a);
-  agg.add(c);  // a third series: counted unlabeled
-  agg.add(c);
-  agg.add(b);
-  CHECK(agg.entries() == 6);
-  CHECK(agg.unlabeled() == 2);
-  CHECK(agg.counts().size() == 2);
-  CHECK(agg.counts().at(a) == 2);
-  CHECK(agg.counts().at(b) == 2);
-}
-
-TEST_CASE("zone families") {
-  ZoneStatus s;
-  s.dumps = 5;
-  s.timeouts = 1;
-  s.errors = 2;
-  ZoneDump& d = s.netns[11];
-  d.counts[{7, 3, IPPROTO_UDP, kNoTcpState}] = 3;
-  d.counts[{7, 3, IPPROTO_TCP, TCP_CONNTRACK_TIME_WAIT}] = 2;
-  d.counts[{9, 1, IPPROTO_ICMP, kNoTcpState}] = 1;
-  d.entries = 7;
-  d.unlabeled = 1;
-  d.duration_seconds = 0.5;
-  d.last_success_unix = 1000;
-  d.ok = true;
-  ZoneDump& never = s.netns[12];  // no complete dump yet
-  never.duration_seconds = 10;
-
-  Families fs = zone_families(s, 1004);
-  auto ns = [](const char* n) { return std::map<std::string, std::string>{{"netns", n}}; };
-  CHECK(value(fs, "nfct_zone_entries",
-              {{"netns", "11"}, {"zone", "7"}, {"direction", "default"}, {"protocol", "udp"}, {"tcp_state", ""}}) == 3);
-  CHECK(value(fs, "nfct_zone_entries",
-              {{"netns", "11"}, {"zone", "7"}, {"direction", "default"}, {"protocol", "tcp"},
-               {"tcp_state", "time_wait"}}) == 2);
-  CHECK(value(fs, "nfct_zone_entries",
-              {{"netns", "11"}, {"zone", "9"}, {"direction", "original"}, {"protocol", "icmp"},
-               {"tcp_state", ""}}) == 1);
-  CHECK(find(fs, "nfct_zone_entries")->metric.size() == 3);
-  CHECK(value(fs, "nfct_zone_dump_entries", ns("11")) == 7);
-  CHECK(value(fs, "nfct_zone_unlabeled_entries", ns("11")) == 1);
-  CHECK(value(fs, "nfct_zone_dump_duration_seconds", ns("11")) == 0.5);
-  CHECK(value(fs, "nfct_zone_dump_last_success_timestamp_seconds", ns("11")) == 1000);
-  CHECK(value(fs, "nfct_zone_dump_age_seconds", ns("11")) == 4);
-  CHECK(value(fs, "nfct_zone_dump_duration_seconds", ns("12")) == 10);
-  CHECK(value(fs, "nfct_zone_dump_age_seconds", ns("12")) == -1);
-  CHECK(value(fs, "nfct_zone_dumps_total", {}) == 5);
-  CHECK(value(fs, "nfct_zone_dump_errors_total", {{"reason", "timeout"}}) == 1);
-  CHECK(value(fs, "nfct_zone_dump_errors_total", {{"reason", "error"}}) == 2);
-  for (const auto& f : fs)
-    if (f.type == prometheus::MetricType::Counter) CHECK(f.name.ends_with("_total"));
 }
 
 TEST_CASE("namespace sockets: opened once, closed when forgotten, skipped when gone") {
