@@ -3,8 +3,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <chrono>
+#include <fmt/chrono.h>
+
 #include <cstdio>
+#include <ctime>
 #include <utility>
 
 #include "ct_names.h"
@@ -76,7 +78,7 @@ ojson conn_to_json(const CtConn& c) {
     out["zone_dir"] = nullptr;
   out["orig"] = tuple_to_json(c.orig);
   out["reply"] = tuple_to_json(c.reply);
-  // An unknown state number (a newer kernel) is null, as events.md says: no invented name.
+  // An unknown state number (a newer kernel) is null: no invented name.
   auto tcp = c.orig.protonum == IPPROTO_TCP && c.tcp_state ? event_tcp_state_name(*c.tcp_state) : std::nullopt;
   if (tcp)
     out["tcp_state"] = *tcp;
@@ -166,7 +168,6 @@ std::string format_labels(const std::array<uint64_t, 2>& bits) {
 }
 
 std::string format_time_ns(int64_t time_ns) {
-  using namespace std::chrono;
   constexpr int64_t kNs = 1'000'000'000;
   int64_t secs = time_ns / kNs;
   int64_t frac = time_ns % kNs;
@@ -174,19 +175,9 @@ std::string format_time_ns(int64_t time_ns) {
     frac += kNs;
     secs -= 1;
   }
-  int64_t days = secs / 86400;
-  int64_t sod = secs % 86400;
-  if (sod < 0) {
-    sod += 86400;
-    days -= 1;
-  }
-  year_month_day ymd{sys_days{std::chrono::days{days}}};
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%09lldZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(sod / 3600), static_cast<int>(sod / 60 % 60),
-                static_cast<int>(sod % 60), static_cast<long long>(frac));
-  return buf;
+  // A std::tm, not a time_point: fmt converts a time_point of seconds to the system
+  // clock's nanoseconds, which overflows near the ends of the int64 range (1677, 2262).
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:09}Z", fmt::gmtime(static_cast<std::time_t>(secs)), frac);
 }
 
 ojson ct_to_json(const Event& e) {

@@ -17,6 +17,10 @@ int hex(char c) {
   return -1;
 }
 
+// Form decoding ('+' is a space) that refuses a '%' not followed by two hex digits.
+// Not civetweb's mg_url_decode(): it copies such a '%' through as it is (checked against
+// civetweb 1.15: "%zz" -> "%zz", "%4" -> "%4"), so the check would stay here anyway, and
+// this layer sits below the HTTP one that links civetweb.
 std::optional<std::string> percent_decode(std::string_view s) {
   std::string out;
   for (size_t i = 0; i < s.size(); i++) {
