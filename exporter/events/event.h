@@ -1,4 +1,4 @@
-// A sampled conntrack event: the `ct` section of events.md plus the exporter's own keys.
+// A sampled conntrack event: the `ct` section of docs/events.md plus the exporter's own keys.
 #pragma once
 
 #include <array>

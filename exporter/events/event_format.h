@@ -1,4 +1,4 @@
-// The JSON and text forms of a sampled conntrack event (spec: events.md; schema:
+// The JSON and text forms of a sampled conntrack event (docs/events.md; schema:
 // docs/events.schema.json).
 //
 // Values the kernel never produces (a state other than 0..4 and 7, a zone direction above
@@ -28,7 +28,7 @@ nlohmann::ordered_json ct_to_json(const Event& e);
 // e.g. "2026-11-26T23:01:22.123456789Z".
 nlohmann::ordered_json event_to_json(const Event& e);
 
-// The display format of events.md: one line, plus "\n\\ parent [...]" when there is a
+// The display format of docs/events.md: one line, plus "\n\\ parent [...]" when there is a
 // parent. No trailing newline.
 std::string event_to_text(const Event& e);
 

@@ -12,7 +12,7 @@ namespace nfct {
 // are left default. Every key and value is checked (unknown keys are rejected, addresses must
 // be written as inet_ntop writes them, labels in their canonical form); the error message is
 // "<path>: <what was expected>", the path starting at "ct" (e.g. "ct.base.orig.ip.src").
-// Missing "labels" and "parent" keys are taken as null (the source document omits them).
+// Missing "labels" and "parent" keys are taken as null (examples written by hand omit them).
 Expected<Event> event_from_ct_json(const nlohmann::json& ct);
 
 }  // namespace nfct

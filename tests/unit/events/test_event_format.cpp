@@ -1,4 +1,4 @@
-// Unit tests of the event formats (events.md): the four examples of the source document,
+// Unit tests of the event formats (docs/events.md): its four examples,
 // JSON <-> Event round trips, the text display format, and the errors of the JSON parser.
 #include <doctest/doctest.h>
 
@@ -22,7 +22,8 @@ using ojson = nlohmann::ordered_json;
 
 namespace {
 
-// The `ct` objects of the four JSON examples of 000_720e02850caa1e39.txt, verbatim.
+// The `ct` objects of four JSON examples as first written down, before docs/events.md
+// settled their small disagreements (normalise() below).
 const char* const kExample1 = R"JSON({
     "state": "established",
     "base": {
@@ -211,7 +212,7 @@ const char* const kExample4 = R"JSON({
     }
   })JSON";
 
-// The same four as text, from events.md.
+// The same four as text, from docs/events.md.
 const char* const kText1 =
     "ct_state ESTABLISHED status 0x18a tcp (ESTABLISHED) orig [10.0.1.100.54321 > "
     "93.184.216.34.80] reply [93.184.216.34.80 > 10.0.1.100.54321] mark 0";
@@ -241,7 +242,7 @@ Event parse_ok(const json& ct) {
   return *r;
 }
 
-// events.md: every key is always present; the source omits "labels" in two examples.
+// docs/events.md: every key is always present; the examples omit "labels" in two places.
 json normalise(json ct) {
   for (const char* c : {"base", "parent"})
     if (ct.contains(c) && ct[c].is_object() && !ct[c].contains("labels")) ct[c]["labels"] = nullptr;
@@ -326,7 +327,7 @@ json without(const char* example, const std::string& parent, const std::string& 
 
 TEST_SUITE("event_format") {
 
-TEST_CASE("the four examples of the source document print as the text lines of events.md") {
+TEST_CASE("the four JSON examples print as the text lines of docs/events.md") {
   for (const auto& ex : kExamples) {
     Event e = parse_ok(json::parse(ex.json));
     CHECK(nfct::event_to_text(e) == ex.text);
@@ -393,7 +394,7 @@ TEST_CASE("the four examples round-trip through the model") {
   }
 }
 
-TEST_CASE("ct_to_json writes the keys in the order of events.md, every key present") {
+TEST_CASE("ct_to_json writes the keys in the order of docs/events.md, every key present") {
   // Examples 2 and 3 hold every key in the documented order: the dump must be identical.
   for (const char* ex : {kExample2, kExample3}) {
     Event e = parse_ok(json::parse(ex));
@@ -488,7 +489,7 @@ TEST_CASE("labels: low bits only, high bits, none") {
     CHECK(nfct::event_to_text(e).find("labels") == std::string::npos);
     check_round_trip(e);
   }
-  SUBCASE("labels present but no bit set are written as null (events.md)") {
+  SUBCASE("labels present but no bit set are written as null (docs/events.md)") {
     e.base.labels = std::array<uint64_t, 2>{0, 0};
     CHECK(to_json(e)["base"]["labels"].is_null());
     CHECK(nfct::event_to_text(e).find("labels") == std::string::npos);
@@ -551,7 +552,7 @@ TEST_CASE("all zone directions, in JSON and in text") {
     CHECK(nfct::event_to_text(e).ends_with(z.text));
     check_round_trip(e);
   }
-  // The default zone with a mark, as events.md notes.
+  // The default zone with a mark.
   Event e = udp_event();
   e.base.zone_dir = 3;
   CHECK(nfct::event_to_text(e).ends_with("40000] zone 0 mark 0"));
