@@ -25,6 +25,7 @@ namespaces stay exact, no counter goes backwards, and nothing is logged.
 
 import os
 import re
+import signal
 import time
 import unittest
 
@@ -111,6 +112,13 @@ def ct_errors(m):
             for r in ("foreign", "malformed", "kernel", "interrupted", "receive", "send", "timeout", "open")}
 
 
+def assert_clean_exit(test, proc, log):
+    """SIGTERM ends the exporter with status 0: under the sanitizer pass, also no leak and
+    no sanitizer report (either makes the status non-zero)."""
+    proc.send_signal(signal.SIGTERM)
+    test.assertEqual(proc.wait(timeout=20), 0, log())
+
+
 class CtnetlinkFaultTest(TableTestCase):
 
     def exporter_socket(self, ex, ns):
@@ -162,6 +170,7 @@ class CtnetlinkFaultTest(TableTestCase):
         self.assertEqual(self.exporter_socket(ex, a)[0], inode)
         self.assertEqual(ct_errors(m2), want)
         self.assertNotIn("malformed", ex.log())
+        assert_clean_exit(self, ex.proc, ex.log)
 
     def test_a_full_receive_buffer_fails_one_read_and_the_next_scrape_recovers(self):
         a, b = self.lab.netns("full"), self.lab.netns("other")
@@ -203,6 +212,7 @@ class CtnetlinkFaultTest(TableTestCase):
         self.assertNotIn(inode, netlink_sockets(a))
         self.assertEqual(ct_errors(m), want)
         self.assertEqual(m.value("nfct_table_read_errors_total"), 1)
+        assert_clean_exit(self, ex.proc, ex.log)
 
 
 # argv: zombies. Makes that many children that exit at once and are never reaped (their
@@ -325,6 +335,7 @@ class ProcVanishedTest(nfct_harness.NfctTestCase):
         # Nothing logged for any of it: vanishing processes are normal, only counted.
         new_lines = ex.log().splitlines()[log_lines:]
         self.assertEqual([l for l in new_lines if " warning " in l or " error " in l], [])
+        assert_clean_exit(self, ex.proc, ex.log)
 
 
 if __name__ == "__main__":
