@@ -14,6 +14,7 @@ namespace nfct {
 enum class CtError : uint8_t {
   Foreign,      // a datagram from a process, not the kernel: dropped unread, the answer goes on
   Malformed,    // an answer whose framing or content could not be parsed: abandoned
+                // (also a zone dump its reader stopped at shutdown; no scrape sees that)
   Kernel,       // the kernel ended the answer with an error code
   Interrupted,  // a dump the kernel marked interrupted (NLM_F_DUMP_INTR)
   Receive,      // poll() or recvfrom() failed (ENOBUFS: the kernel dropped part of the answer)
