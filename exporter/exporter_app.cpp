@@ -19,6 +19,7 @@
 #include "event_store.h"
 #include "events_collector.h"
 #include "events_handler.h"
+#include "fault_collector.h"
 #include "http_server.h"
 #include "libbpf_log.h"
 #include "log.h"
@@ -236,6 +237,8 @@ int run_exporter(int argc, char** argv) {
         ZoneDumper::Options{cfg.zone_entries.interval, cfg.zone_entries.timeout, cfg.zone_entries.max_series});
     collectables.push_back(std::make_shared<ZoneCollector>(*zone_dumper));
   }
+  // After the table statistics: a scrape's fault counts include that scrape's reads.
+  collectables.push_back(std::make_shared<FaultCollector>());
   if (security && security->collectable()) collectables.push_back(security->collectable());
   HttpOptions http_opts{address, cfg.telemetry_path,
                         {cfg.max_connections, cfg.max_connections_per_client}, cfg.header_timeout, security.get()};

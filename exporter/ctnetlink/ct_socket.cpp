@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "netns_enter.h"
+#include "ct_errors.h"
 
 namespace nfct {
 namespace {
@@ -48,37 +49,52 @@ Expected<std::unique_ptr<CtSocket>> CtSocket::open_in_netns(const std::string& p
 
 Expected<bool> CtSocket::transact(CtRequest request, Deadline deadline, const MessageHandler& on_msg) {
   if (broken_) return Error{"socket unusable after an earlier error"};
+  // Every way out with an error is counted once, by its reason.
+  auto fail = [](CtError why, std::string what) -> Expected<bool> {
+    count_ct_error(why);
+    return Error{std::move(what)};
+  };
   alignas(nlmsghdr) char req[kRequestBufferSize];
   const uint32_t seq = ++seq_;
   nlmsghdr* nlh = build_request(request, seq, req);
-  if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0) return Error{sys_error("netlink send")};
+  if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0) return fail(CtError::Send, sys_error("netlink send"));
   // From here on, an early return leaves part of the answer in the socket.
   broken_ = true;
   const int fd = mnl_socket_get_fd(nl_);
   for (;;) {
     // Rounded up, so that a poll that times out is past the deadline.
     auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return Error{"no complete answer before the deadline"};
+    if (left.count() <= 0) return fail(CtError::Timeout, "no complete answer before the deadline");
     pollfd p{fd, POLLIN, 0};
     int rc = ::poll(&p, 1, static_cast<int>(left.count()));
     if (rc == 0 || (rc < 0 && errno == EINTR)) continue;
-    if (rc < 0) return Error{sys_error("poll")};
+    if (rc < 0) return fail(CtError::Receive, sys_error("poll"));
     sockaddr_nl from{};
     socklen_t from_len = sizeof(from);
     ssize_t n = ::recvfrom(fd, buf_.data(), buf_.size(), MSG_DONTWAIT | MSG_TRUNC,
                            reinterpret_cast<sockaddr*>(&from), &from_len);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-    if (n < 0) return Error{sys_error("netlink receive")};
+    // ENOBUFS: the kernel could not queue part of the answer (the receive buffer was
+    // full) and dropped it; the socket reports that once, before any queued datagram.
+    if (n < 0) return fail(CtError::Receive, sys_error("netlink receive"));
     // A datagram from another process (one with CAP_NET_ADMIN over the namespace may
-    // write to our port) is not part of the answer: dropped unread.
-    if (!sent_by_kernel(from, from_len)) continue;
-    if (static_cast<size_t>(n) > buf_.size()) return Error{"netlink message larger than the receive buffer"};
+    // write to our port) is not part of the answer: dropped unread, and counted.
+    if (!sent_by_kernel(from, from_len)) {
+      count_ct_error(CtError::Foreign);
+      continue;
+    }
+    if (static_cast<size_t>(n) > buf_.size())
+      return fail(CtError::Malformed, "netlink message larger than the receive buffer");
     ReplyWalk walk = walk_reply(buf_.data(), static_cast<size_t>(n), seq, portid_, on_msg);
     switch (walk.status) {
       case ReplyStatus::More: continue;
       case ReplyStatus::Done: broken_ = false; return true;
-      case ReplyStatus::Failed: broken_ = false; return Error{walk.error};  // the answer ended
-      case ReplyStatus::Aborted: return Error{walk.error};
+      case ReplyStatus::Failed: broken_ = false; return fail(walk.reason, walk.error);  // the answer ended
+      case ReplyStatus::Aborted:
+        // A handler that gave up because the deadline passed (a long dump) timed out.
+        if (walk.reason == CtError::Malformed && std::chrono::steady_clock::now() >= deadline)
+          return fail(CtError::Timeout, walk.error);
+        return fail(walk.reason, walk.error);
     }
   }
 }

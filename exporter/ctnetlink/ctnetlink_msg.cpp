@@ -263,14 +263,14 @@ ReplyWalk walk_reply(const void* buf, size_t len, uint32_t seq, uint32_t portid,
     left -= aligned;
     // Late answers to an earlier, abandoned request are skipped.
     if (!mnl_nlmsg_seq_ok(nlh, seq) || !mnl_nlmsg_portid_ok(nlh, portid)) continue;
-    if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) return {Aborted, "dump interrupted by a concurrent change"};
+    if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) return {Aborted, "dump interrupted by a concurrent change", CtError::Interrupted};
     switch (nlh->nlmsg_type) {
       case NLMSG_NOOP: break;
       case NLMSG_DONE: {
         // A dump that failed ends with NLMSG_DONE carrying a negative errno.
         if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int)) {
           int err = *static_cast<const int*>(mnl_nlmsg_get_payload(nlh));
-          if (err < 0) return {Failed, kernel_error(err)};
+          if (err < 0) return {Failed, kernel_error(err), CtError::Kernel};
         }
         return {Done, {}};
       }
@@ -278,7 +278,7 @@ ReplyWalk walk_reply(const void* buf, size_t len, uint32_t seq, uint32_t portid,
         if (mnl_nlmsg_get_payload_len(nlh) < sizeof(nlmsgerr)) return {Aborted, "truncated netlink error"};
         auto* e = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
         if (e->error == 0) return {Done, {}};  // the ACK
-        return {Failed, kernel_error(e->error)};
+        return {Failed, kernel_error(e->error), CtError::Kernel};
       }
       case NLMSG_OVERRUN: return {Aborted, "netlink overrun"};
       default:

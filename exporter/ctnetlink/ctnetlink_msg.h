@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "ct_errors.h"
 #include "expected.h"
 
 namespace nfct {
@@ -101,6 +102,9 @@ enum class ReplyStatus {
 struct ReplyWalk {
   ReplyStatus status;
   std::string error;  // for Failed and Aborted
+  // For Failed (Kernel) and Aborted: Interrupted, else Malformed (bad framing, or a
+  // message the handler refused).
+  CtError reason = CtError::Malformed;
 };
 
 // Walks the messages in `buf` (aligned for nlmsghdr) that belong to the request `seq` of

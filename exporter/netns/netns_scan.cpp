@@ -9,10 +9,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <vector>
 
+#include "proc_vanished.h"
 #include "unique_fd.h"
 
 namespace nfct {
@@ -82,6 +84,7 @@ uint64_t netns_inode(const std::string& path) {
 
 NetnsWalk walk_netns(const std::string& proc_root) {
   NetnsWalk w;
+  std::map<uint64_t, std::vector<int>> lowest;
   if (DIR* d = ::opendir(proc_root.c_str())) {
     while (dirent* e = ::readdir(d)) {
       if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
@@ -91,11 +94,20 @@ NetnsWalk walk_netns(const std::string& proc_root) {
       std::string path = proc_root + "/" + e->d_name + "/ns/net";
       struct stat st {};
       // stat() follows the magic link to the namespace itself: its inode is the id.
-      if (::stat(path.c_str(), &st) != 0) continue;
-      auto [it, fresh] = w.lowest_pid.emplace(st.st_ino, pid);
-      if (!fresh && pid < it->second) it->second = pid;  // readdir order is not promised
+      if (::stat(path.c_str(), &st) != 0) {
+        if (is_vanished_errno(errno)) count_proc_vanished(ProcFile::NsNet);
+        continue;
+      }
+      // The lowest PIDs of each namespace, ascending (readdir order is not promised).
+      auto& pids = lowest[st.st_ino];
+      pids.insert(std::upper_bound(pids.begin(), pids.end(), pid), pid);
+      if (pids.size() > NetnsWalk::kFallbackPids + 1) pids.pop_back();
     }
     ::closedir(d);
+  }
+  for (auto& [ino, pids] : lowest) {
+    w.lowest_pid.emplace(ino, pids.front());
+    if (pids.size() > 1) w.fallback_pids.emplace(ino, std::vector<int>(pids.begin() + 1, pids.end()));
   }
   std::ifstream mounts(proc_root + "/self/mountinfo");
   std::string line, mount_point;

@@ -14,9 +14,15 @@ using NetnsMap = std::map<uint64_t, std::string>;
 
 // One pass over /proc: every network namespace that a process or an nsfs bind mount keeps
 // alive, with the lowest PID in it and its mount points (for nfct_netns_info).
+// A process listed by readdir() that is gone when its ns/net is read (it exited in
+// between) is skipped and counted (proc_vanished.h); the walk goes on.
 struct NetnsWalk {
   std::map<uint64_t, int> lowest_pid;                      // inode -> lowest PID in it
+  // inode -> the next lowest PIDs in it (at most kFallbackPids, ascending): tried in turn
+  // for nfct_netns_info when the lowest has exited before its files are read.
+  std::map<uint64_t, std::vector<int>> fallback_pids;
   std::map<uint64_t, std::vector<std::string>> mounts;     // inode -> nsfs mount points
+  static constexpr size_t kFallbackPids = 3;
 };
 NetnsWalk walk_netns(const std::string& proc_root = "/proc");
 // inode -> /proc/PID/ns/net of its lowest PID, else its first mount point.

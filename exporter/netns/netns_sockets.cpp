@@ -1,5 +1,7 @@
 #include "netns_sockets.h"
 
+#include "ct_errors.h"
+
 namespace nfct {
 
 std::vector<NetnsSockets::Slot> NetnsSockets::sync(const NetnsMap& covered) {
@@ -15,6 +17,7 @@ std::vector<NetnsSockets::Slot> NetnsSockets::sync(const NetnsMap& covered) {
     auto s = opener_(path, ino);
     if (!s) {
       if (!exists_(path, ino)) continue;
+      count_ct_error(CtError::Open);
       out.push_back({ino, nullptr, s.error()});
       continue;
     }

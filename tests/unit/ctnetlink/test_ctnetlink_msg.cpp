@@ -359,6 +359,7 @@ TEST_CASE("reply framing: a dump ends with NLMSG_DONE") {
     r.done(-ENOMEM);
     ReplyWalk w = walk_reply(r.data(), r.size(), kSeq, kPort, c.handler());
     CHECK(w.status == ReplyStatus::Failed);
+    CHECK(w.reason == CtError::Kernel);
     CHECK(w.error.find(std::strerror(ENOMEM)) != std::string::npos);
   }
 }
@@ -380,6 +381,7 @@ TEST_CASE("reply framing: ACKs, errors, stale answers, handler errors") {
     r.error(-EPERM);
     ReplyWalk w = walk_reply(r.data(), r.size(), kSeq, kPort, c.handler());
     CHECK(w.status == ReplyStatus::Failed);
+    CHECK(w.reason == CtError::Kernel);
     CHECK(w.error.find(std::strerror(EPERM)) != std::string::npos);
   }
   SUBCASE("answers to an earlier request are skipped") {
@@ -396,7 +398,9 @@ TEST_CASE("reply framing: ACKs, errors, stale answers, handler errors") {
     Reply r;
     r.begin(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_NEW, 0, NLM_F_MULTI | NLM_F_DUMP_INTR);
     r.end();
-    CHECK(walk_reply(r.data(), r.size(), kSeq, kPort, c.handler()).status == ReplyStatus::Aborted);
+    ReplyWalk w = walk_reply(r.data(), r.size(), kSeq, kPort, c.handler());
+    CHECK(w.status == ReplyStatus::Aborted);
+    CHECK(w.reason == CtError::Interrupted);
   }
   SUBCASE("a handler error aborts the walk") {
     Reply r;
@@ -409,11 +413,14 @@ TEST_CASE("reply framing: ACKs, errors, stale answers, handler errors") {
     });
     CHECK(w.status == ReplyStatus::Aborted);
     CHECK(w.error == "no thanks");
+    CHECK(w.reason == CtError::Malformed);
     CHECK(calls == 1);
   }
   SUBCASE("a truncated buffer is aborted") {
     Reply r;
     stats_cpu_msg(r, 0, {{CTA_STATS_FOUND, 1}});
-    CHECK(walk_reply(r.data(), r.size() - 4, kSeq, kPort, c.handler()).status == ReplyStatus::Aborted);
+    ReplyWalk w = walk_reply(r.data(), r.size() - 4, kSeq, kPort, c.handler());
+    CHECK(w.status == ReplyStatus::Aborted);
+    CHECK(w.reason == CtError::Malformed);
   }
 }
