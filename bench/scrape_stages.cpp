@@ -8,8 +8,7 @@
 // aggregate (entries -> label sets: aggregate()), and then the two ways to text, side by
 // side on the same aggregates: the prometheus-cpp path, families (MetricFamily objects:
 // counter_families()) and serialize (prometheus::TextSerializer into a string), and the
-// direct renderer the exporter serves with (CounterTextRenderer, its label cache warm as
-// in a running exporter: direct). Then gzip of the direct text with zlib and libdeflate
+// direct renderer the exporter serves with (render_counter_families: direct). Then gzip of the direct text with zlib and libdeflate
 // at the levels given (--gzip-levels, default 1,6), the choice made in http_compress.h.
 // Prints one JSON line with the median and minimum of each stage in milliseconds, the
 // number of entries, the bytes of each text (both must be equal) and of each gzip output.
@@ -105,7 +104,6 @@ int main(int argc, char** argv) {
     names[static_cast<uint8_t>(i)] = std::string("nf:") + (i < 5 ? "ipv4:" : "ipv6:") + hooks[i % 5];
 
   nfct::CounterReader reader(fd, -1);
-  nfct::CounterTextRenderer renderer;
   std::vector<Stage> gz;
   for (int l : levels) {
     gz.push_back({"zlib" + std::to_string(l), {}, 0});
@@ -115,7 +113,8 @@ int main(int argc, char** argv) {
   size_t entries = 0, bytes = 0, direct_bytes = 0;
   bool same = true;
   std::string direct, packed;
-  for (int r = -1; r < reps; r++) {  // r == -1: fills the label cache, not counted
+  nfct::Aggregates agg;
+  for (int r = -1; r < reps; r++) {  // r == -1: warm-up, not counted
     auto t0 = Clock::now();
     auto e = reader.read_counters();
     auto t1 = Clock::now();
@@ -123,7 +122,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "scrape_stages: %s\n", e.error().c_str());
       return 1;
     }
-    auto agg = nfct::aggregate(*e);
+    nfct::aggregate(*e, agg);
     auto t2 = Clock::now();
     auto fams = nfct::counter_families(agg, names);
     auto t3 = Clock::now();
@@ -132,7 +131,7 @@ int main(int argc, char** argv) {
     std::string text = os.str();
     auto t4 = Clock::now();
     direct.clear();
-    renderer.render(agg, names, direct);
+    nfct::render_counter_families(agg, names, direct);
     auto t5 = Clock::now();
     for (size_t g = 0; g < gz.size(); g++) {
       auto g0 = Clock::now();
