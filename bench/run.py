@@ -982,11 +982,17 @@ def measure_scrape_modes(ex: Exporter, n: int) -> dict:
 
 def scrape_stages(lab: Lab, ex: Exporter, reps: int = 10) -> dict | None:
     """Times read / aggregate / families / serialize on the exporter's counter map."""
-    m = ex.maps().get("counters")
+    maps = ex.maps()
+    m = maps.get("counters")
     if not m:
         return None
-    p = subprocess.run([str(lab.scrape_stages_bin), f"--map-id={m['id']}", f"--reps={reps}"],
-                       capture_output=True, text=True, timeout=600)
+    cmd = [str(lab.scrape_stages_bin), f"--map-id={m['id']}", f"--reps={reps}"]
+    if "slots" in maps:
+        cmd.append(f"--slots-map-id={maps['slots']['id']}")
+    for mid in fd_bpf_ids(ex.pid)[1]:  # the drop probe's map (not one of EXPORTER_MAPS)
+        if map_info(mid)["name"] == "drops":
+            cmd.append(f"--drops-map-id={mid}")
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if p.returncode != 0:
         log(f"scrape_stages: {p.stderr.strip()}")
         return None
@@ -1671,6 +1677,21 @@ def render_markdown(res: dict) -> str:
                          f"{st['families_ms']:.2f} | {st['serialize_ms']:.2f} | {fmt(d, 2)} | {'x' + fmt(ratio, 1) if ratio else '–'} | "
                          f"{'–' if 'direct_equal' not in st else 'yes' if st['direct_equal'] else 'NO'} |")
             L.append("")
+            side = [c for c in staged if "slots_ms" in c["stages"]]
+            if side:
+                L.append("The rest of the counter and drop work of a scrape, same runs (ms; *map read* above "
+                         "includes the slot read): the batched read of the counting slots of every CPU, "
+                         "connections created (derived from the entries and rendered), the drop map's "
+                         "batched read and its two families rendered:")
+                L.append("")
+                L.append("| zones per netns | netns | slot entries | slot read | connections created | drop entries | drop map read | drop render |")
+                L.append("|---|---|---|---|---|---|---|---|")
+                for c in side:
+                    st = c["stages"]
+                    L.append(f"| {c['zones']:,} | {c['netns']} | {st['slot_entries']:,} | {st['slots_ms']:.2f} | "
+                             f"{st['created_ms']:.2f} | {st['drop_entries']:,} | {st['drops_read_ms']:.2f} | "
+                             f"{st['drops_render_ms']:.2f} |")
+                L.append("")
             gz = [c for c in staged if c["stages"].get("gzip")]
             if gz:
                 names = list(gz[0]["stages"]["gzip"].keys())
@@ -1827,6 +1848,9 @@ def main() -> int:
     ap.add_argument("--markdown", default=str(ROOT / "docs" / "performance.md"))
     ap.add_argument("--pin", action="store_true", help="pin the flood sender to CPU 0 and the sink to CPU 1")
     ap.add_argument("--report-only", action="store_true", help="rewrite the markdown from the JSON file")
+    # For iterating on the scrape path: e.g. --scrape-cells=1x1,1000x10 --scrape-n=50.
+    ap.add_argument("--scrape-cells", help="scrape phase cells as ZONESxNETNS,... (default: the mode's)")
+    ap.add_argument("--scrape-n", type=int, help="scrapes per cell and mode (default: the mode's)")
     args = ap.parse_args()
 
     if args.report_only:
@@ -1848,7 +1872,11 @@ def main() -> int:
         print(f"bench/run.py: unknown phase(s) {bad}; expected some of {PHASES}", file=sys.stderr)
         return 2
     mode = "full" if args.full else "quick"
-    P = MODES[mode]
+    P = dict(MODES[mode])
+    if args.scrape_cells:
+        P["scrape_cells"] = [tuple(int(x) for x in c.split("x")) for c in args.scrape_cells.split(",")]
+    if args.scrape_n:
+        P["scrape_n"] = args.scrape_n
 
     # SIGTERM/SIGHUP end the run through the finally below, like Ctrl-C.
     def on_term(sig, _):

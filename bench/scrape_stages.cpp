@@ -2,15 +2,18 @@
 // exporter's own counter map (opened by id while the exporter runs) and with the exporter's
 // own code (nfct_core), so that the benchmark can say where a slow scrape spends its time.
 //
-//   scrape_stages --map-id=N [--reps=K]
+//   scrape_stages --map-id=N [--slots-map-id=N] [--drops-map-id=N] [--reps=K]
 //
 // Stages: read (bpf_map_lookup_batch of every entry, per-CPU values summed: CounterReader),
 // aggregate (entries -> label sets: aggregate()), and then the two ways to text, side by
 // side on the same aggregates: the prometheus-cpp path, families (MetricFamily objects:
 // counter_families()) and serialize (prometheus::TextSerializer into a string), and the
-// direct renderer the exporter serves with (CounterTextRenderer, its label cache warm as
-// in a running exporter: direct). Then gzip of the direct text with zlib and libdeflate
+// direct renderer the exporter serves with (render_counter_families: direct). Then gzip of the direct text with zlib and libdeflate
 // at the levels given (--gzip-levels, default 1,6), the choice made in http_compress.h.
+// With the slot map and the drop map given, also: slots (the batched read of every
+// counting slot of every CPU, which read includes then), drops_read (the drop map) and
+// drops_render (its two families to text), and created (connections created, derived
+// and rendered): together the whole of a scrape's counter and drop work.
 // Prints one JSON line with the median and minimum of each stage in milliseconds, the
 // number of entries, the bytes of each text (both must be equal) and of each gzip output.
 #include <bpf/bpf.h>
@@ -18,8 +21,11 @@
 #include <prometheus/text_serializer.h>
 #include <zlib.h>
 
+#include <bpf/libbpf.h>
+
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <cstdio>
 #include <cstring>
 #include <sstream>
@@ -29,6 +35,7 @@
 #include "counter_aggregate.h"
 #include "counter_reader.h"
 #include "counter_text.h"
+#include "drop_collector.h"
 #include "metric_families.h"
 
 namespace {
@@ -78,19 +85,23 @@ struct Stage {
 }  // namespace
 
 int main(int argc, char** argv) {
-  uint32_t map_id = 0;
+  uint32_t map_id = 0, slots_id = 0, drops_id = 0;
   int reps = 20;
   std::vector<int> levels = {1, 6};
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
     if (a.rfind("--map-id=", 0) == 0) map_id = static_cast<uint32_t>(std::stoul(a.substr(9)));
+    else if (a.rfind("--slots-map-id=", 0) == 0) slots_id = static_cast<uint32_t>(std::stoul(a.substr(15)));
+    else if (a.rfind("--drops-map-id=", 0) == 0) drops_id = static_cast<uint32_t>(std::stoul(a.substr(15)));
     else if (a.rfind("--reps=", 0) == 0) reps = std::stoi(a.substr(7));
     else if (a.rfind("--gzip-levels=", 0) == 0) {
       levels.clear();
       std::stringstream ls(a.substr(14));
       for (std::string l; std::getline(ls, l, ',');) levels.push_back(std::stoi(l));
     } else {
-      std::fprintf(stderr, "usage: scrape_stages --map-id=N [--reps=K] [--gzip-levels=1,6]\n");
+      std::fprintf(stderr,
+                   "usage: scrape_stages --map-id=N [--slots-map-id=N] [--drops-map-id=N] [--reps=K] "
+                   "[--gzip-levels=1,6]\n");
       return 2;
     }
   }
@@ -104,8 +115,30 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 10; i++)
     names[static_cast<uint8_t>(i)] = std::string("nf:") + (i < 5 ? "ipv4:" : "ipv6:") + hooks[i % 5];
 
-  nfct::CounterReader reader(fd, -1);
-  nfct::CounterTextRenderer renderer;
+  int slots_fd = -1, drops_fd = -1;
+  uint32_t nslots = 0;
+  if (slots_id) {
+    slots_fd = bpf_map_get_fd_by_id(slots_id);
+    bpf_map_info info{};
+    uint32_t len = sizeof info;
+    if (slots_fd < 0 || bpf_obj_get_info_by_fd(slots_fd, &info, &len) != 0) {
+      std::fprintf(stderr, "scrape_stages: slot map id %u: %s\n", slots_id, std::strerror(errno));
+      return 1;
+    }
+    nslots = info.max_entries;
+  }
+  if (drops_id && (drops_fd = bpf_map_get_fd_by_id(drops_id)) < 0) {
+    std::fprintf(stderr, "scrape_stages: drop map id %u: %s\n", drops_id, std::strerror(errno));
+    return 1;
+  }
+  nfct::CounterReader reader(fd, -1, slots_fd, nslots);
+  std::unique_ptr<nfct::DropReader> drops;
+  if (drops_fd >= 0) drops = std::make_unique<nfct::DropReader>(drops_fd);
+  const nfct::DropReasons reasons;  // numbers only: the names cost the same to write
+  std::vector<double> t_slots, t_drops_read, t_drops_render, t_created;
+  size_t drop_entries = 0, nslot_entries = 0;
+  nfct::CreatedConnections created;
+  std::string side;
   std::vector<Stage> gz;
   for (int l : levels) {
     gz.push_back({"zlib" + std::to_string(l), {}, 0});
@@ -115,7 +148,8 @@ int main(int argc, char** argv) {
   size_t entries = 0, bytes = 0, direct_bytes = 0;
   bool same = true;
   std::string direct, packed;
-  for (int r = -1; r < reps; r++) {  // r == -1: fills the label cache, not counted
+  nfct::Aggregates agg;
+  for (int r = -1; r < reps; r++) {  // r == -1: warm-up, not counted
     auto t0 = Clock::now();
     auto e = reader.read_counters();
     auto t1 = Clock::now();
@@ -123,7 +157,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "scrape_stages: %s\n", e.error().c_str());
       return 1;
     }
-    auto agg = nfct::aggregate(*e);
+    nfct::aggregate(*e, agg);
     auto t2 = Clock::now();
     auto fams = nfct::counter_families(agg, names);
     auto t3 = Clock::now();
@@ -132,8 +166,37 @@ int main(int argc, char** argv) {
     std::string text = os.str();
     auto t4 = Clock::now();
     direct.clear();
-    renderer.render(agg, names, direct);
+    nfct::render_counter_families(agg, names, direct);
     auto t5 = Clock::now();
+    auto c0 = Clock::now();
+    nfct::created_connections(*e, created);
+    side.clear();
+    nfct::render_created_connections(created, side);
+    auto c1 = Clock::now();
+    if (r >= 0) t_created.push_back(ms(c0, c1));
+    if (slots_fd >= 0) {
+      auto s0 = Clock::now();
+      auto sl = nfct::read_slots(slots_fd, nslots, libbpf_num_possible_cpus());
+      if (r >= 0) t_slots.push_back(ms(s0, Clock::now()));
+      if (sl) nslot_entries = sl->size();
+    }
+    if (drops) {
+      auto d0 = Clock::now();
+      auto de = drops->read();
+      auto d1 = Clock::now();
+      if (!de) {
+        std::fprintf(stderr, "scrape_stages: %s\n", de.error().c_str());
+        return 1;
+      }
+      side.clear();
+      nfct::render_drop_families(*de, reasons, side);
+      auto d2 = Clock::now();
+      if (r >= 0) {
+        t_drops_read.push_back(ms(d0, d1));
+        t_drops_render.push_back(ms(d1, d2));
+      }
+      drop_entries = de->size();
+    }
     for (size_t g = 0; g < gz.size(); g++) {
       auto g0 = Clock::now();
       int level = levels[g / 2];
@@ -157,10 +220,14 @@ int main(int argc, char** argv) {
       "\"read_ms\": %.4f, \"aggregate_ms\": %.4f, \"families_ms\": %.4f, \"serialize_ms\": %.4f, "
       "\"direct_ms\": %.4f, "
       "\"read_min_ms\": %.4f, \"aggregate_min_ms\": %.4f, \"families_min_ms\": %.4f, \"serialize_min_ms\": %.4f, "
-      "\"direct_min_ms\": %.4f, \"gzip\": {",
+      "\"direct_min_ms\": %.4f, ",
       entries, bytes, direct_bytes, same ? "true" : "false", reps, median(t_read), median(t_agg), median(t_fam),
       median(t_ser), median(t_direct), minimum(t_read), minimum(t_agg), minimum(t_fam), minimum(t_ser),
       minimum(t_direct));
+  std::printf("\"created_ms\": %.4f, \"slots_ms\": %.4f, \"slot_entries\": %zu, \"drops_read_ms\": %.4f, "
+              "\"drops_render_ms\": %.4f, \"drop_entries\": %zu, \"gzip\": {",
+              median(t_created), median(t_slots), nslot_entries, median(t_drops_read), median(t_drops_render),
+              drop_entries);
   for (size_t g = 0; g < gz.size(); g++)
     std::printf("%s\"%s\": {\"ms\": %.4f, \"min_ms\": %.4f, \"bytes\": %zu}", g ? ", " : "", gz[g].name.c_str(),
                 median(gz[g].ms), minimum(gz[g].ms), gz[g].bytes);

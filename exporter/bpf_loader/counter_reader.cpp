@@ -3,61 +3,85 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include "error.h"
 
 namespace nfct {
+namespace {
 
-nfct_value sum_percpu(const nfct_value* values, int ncpus) {
-  nfct_value s{};
-  for (int c = 0; c < ncpus; c++) {
-    s.packets += values[c].packets;
-    s.bytes += values[c].bytes;
-  }
-  return s;
+// The key as two integers ordered like key_less: (probe, netns, zone, zone_dir) and
+// (state, status). `pad` is always zero and left out.
+struct Packed {
+  uint64_t hi, lo;
+};
+Packed pack(const nfct_key& k) {
+  return {uint64_t{k.probe} << 56 | uint64_t{k.netns} << 24 | uint64_t{k.zone} << 8 | k.zone_dir,
+          uint64_t{k.state} << 16 | k.status};
 }
 
-CounterReader::CounterReader(int counters_fd, int overflow_fd, int slots_fd, uint32_t nslots)
+}  // namespace
+
+bool key_less(const nfct_key& a, const nfct_key& b) {
+  const Packed x = pack(a), y = pack(b);
+  return x.hi != y.hi ? x.hi < y.hi : x.lo < y.lo;
+}
+
+bool key_equal(const nfct_key& a, const nfct_key& b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+void sort_and_merge(std::vector<CounterEntry>& entries) {
+  std::sort(entries.begin(), entries.end(),
+            [](const CounterEntry& a, const CounterEntry& b) { return key_less(a.key, b.key); });
+  size_t w = 0;
+  for (size_t r = 0; r < entries.size(); r++) {
+    if (w && key_equal(entries[w - 1].key, entries[r].key))
+      add_counts(entries[w - 1].value, entries[r].value);
+    else
+      entries[w++] = entries[r];
+  }
+  entries.resize(w);
+}
+
+CounterReader::CounterReader(int counters_fd, int overflow_fd, int slots_fd, uint32_t nslots, size_t max_retired)
     : counters_fd_(counters_fd),
       overflow_fd_(overflow_fd),
       slots_fd_(slots_fd),
       nslots_(slots_fd >= 0 ? nslots : 0),
-      ncpus_(libbpf_num_possible_cpus()) {
+      ncpus_(libbpf_num_possible_cpus()),
+      max_retired_(max_retired) {
   if (ncpus_ <= 0) throw FatalError("cannot count possible CPUs");
 }
 
 Expected<std::vector<CounterEntry>> CounterReader::read_counters(size_t* hash_entries) const {
   std::lock_guard lock(mu_);
-  auto hash = read_hash();
-  if (!hash) return Error{hash.error()};
-  if (hash_entries) *hash_entries = hash->size();
-  CounterTotals totals = retired_;
-  for (const auto& e : *hash) add_to(totals[e.key], e.value);
+  std::vector<CounterEntry> out;
+  auto n = read_percpu_hash<CounterEntry, nfct_key>(counters_fd_, ncpus_, "counter map", out);
+  if (!n) return Error{n.error()};
+  if (hash_entries) *hash_entries = *n;
   if (nslots_) {
     auto slots = read_slots(slots_fd_, nslots_, ncpus_);
     if (!slots) return Error{slots.error()};
-    add_slots(totals, *slots);
+    // A slot that is free or being claimed holds no packet (the claimant writes its first
+    // packet before it sets READY), so skipping it loses nothing.
+    for (const auto& s : *slots)
+      if (s.ready & NFCT_SLOT_READY) out.push_back({s.key, nfct_value{s.packets, s.bytes}});
   }
+  out.insert(out.end(), retired_.begin(), retired_.end());
+  sort_and_merge(out);
   if (!hidden_.empty()) {
     // A hidden namespace whose total grew has counted packets again: its inode number
     // was reused. Its series come back, continuing from where they were.
     std::unordered_map<uint32_t, uint64_t> now;
-    for (const auto& [k, v] : totals)
-      if (hidden_.count(k.netns)) now[k.netns] += v.packets;
+    for (const auto& e : out)
+      if (hidden_.count(e.key.netns)) now[e.key.netns] += e.value.packets;
     for (auto it = hidden_.begin(); it != hidden_.end();)
       it = now[it->first] > it->second ? hidden_.erase(it) : std::next(it);
+    if (!hidden_.empty())
+      std::erase_if(out, [this](const CounterEntry& e) { return hidden_.count(e.key.netns) > 0; });
   }
-  std::vector<CounterEntry> out;
-  out.reserve(totals.size());
-  for (const auto& [k, v] : totals)
-    if (!hidden_.count(k.netns)) out.push_back({k, v});
   return out;
-}
-
-Expected<std::vector<CounterEntry>> CounterReader::read_hash() const {
-  return read_percpu_hash<CounterEntry, nfct_key>(counters_fd_, ncpus_, "counter map");
 }
 
 Expected<std::vector<nfct_overflow>> CounterReader::read_overflow() const {
@@ -66,10 +90,7 @@ Expected<std::vector<nfct_overflow>> CounterReader::read_overflow() const {
   for (uint32_t i = 0; i < NFCT_MAX_PROBES; i++) {
     if (bpf_map_lookup_elem(overflow_fd_, &i, percpu.data()) != 0)
       return Error{std::string("reading the overflow map: ") + std::strerror(errno)};
-    for (const auto& v : percpu) {
-      out[i].packets += v.packets;
-      out[i].bytes += v.bytes;
-    }
+    out[i] = sum_percpu(percpu.data(), ncpus_);
   }
   return out;
 }
@@ -92,19 +113,44 @@ size_t CounterReader::purge_netns(uint32_t netns) const {
   std::vector<nfct_value> percpu(ncpus_);
   for (const auto& k : doomed) {
     if (bpf_map_lookup_and_delete_elem(counters_fd_, &k, percpu.data()) != 0) continue;
-    add_to(retired_[k], sum_percpu(percpu.data(), ncpus_));
+    retired_.push_back({k, sum_percpu(percpu.data(), ncpus_)});
     n++;
   }
+  sort_and_merge(retired_);
   uint64_t total = 0;
-  for (const auto& [k, v] : retired_)
-    if (k.netns == netns) total += v.packets;
+  for (const auto& e : retired_)
+    if (e.key.netns == netns) total += e.value.packets;
   if (nslots_) {
     auto slots = read_slots(slots_fd_, nslots_, ncpus_);
     for (const auto& s : slots ? *slots : std::vector<nfct_slot>{})
       if (s.ready & NFCT_SLOT_READY && s.key.netns == netns) total += s.packets;
   }
   hidden_[netns] = total;
+  retired_seq_[netns] = ++purges_;
+  while (retired_.size() > max_retired_ && retired_seq_.size() > 1) forget_oldest_retired();
   return n;
+}
+
+void CounterReader::forget_oldest_retired() const {
+  auto oldest = std::min_element(retired_seq_.begin(), retired_seq_.end(),
+                                 [](const auto& a, const auto& b) { return a.second < b.second; });
+  const uint32_t ns = oldest->first;
+  retired_seq_.erase(oldest);
+  uint64_t dropped = 0;
+  std::erase_if(retired_, [ns, &dropped](const CounterEntry& e) {
+    if (e.key.netns != ns) return false;
+    dropped += e.value.packets;
+    return true;
+  });
+  // What stays of its total is in slots still claimed by its keys: a namespace that
+  // reuses the number shows up once it counts beyond that.
+  auto h = hidden_.find(ns);
+  if (h != hidden_.end()) h->second = h->second > dropped ? h->second - dropped : 0;
+}
+
+size_t CounterReader::retired_keys() const {
+  std::lock_guard lock(mu_);
+  return retired_.size();
 }
 
 }  // namespace nfct

@@ -19,15 +19,25 @@ struct CounterEntry {
   nfct_value value;  // summed over CPUs
 };
 
+// The order of read_counters(): probe, netns, zone, zone direction, state, status. The
+// series of every counter family follow from it in one pass (counter_aggregate.h).
+bool key_less(const nfct_key& a, const nfct_key& b);
+bool key_equal(const nfct_key& a, const nfct_key& b);
+// Sorts `entries` by key_less and adds up the values of equal keys (one entry per key).
+void sort_and_merge(std::vector<CounterEntry>& entries);
+
 class CounterReader {
  public:
-  // `nslots`: entries of the slot map per CPU, 0 when the slots are off.
-  CounterReader(int counters_fd, int overflow_fd, int slots_fd = -1, uint32_t nslots = 0);
+  // `nslots`: entries of the slot map per CPU, 0 when the slots are off. `max_retired`:
+  // how many keys of vanished namespaces are kept (see purge_netns).
+  CounterReader(int counters_fd, int overflow_fd, int slots_fd = -1, uint32_t nslots = 0,
+                size_t max_retired = 65536);
 
-  // One total per key: slots of every CPU + hash entries + the counts moved out of the
-  // hash for vanished namespaces, without the keys of namespaces that vanished and have
-  // not counted a packet since. Batched lookups: a few syscalls per scrape. Monotonic:
-  // see the concurrency argument at count_slot() in bpf/nfct.bpf.c and purge_netns().
+  // One total per key, sorted by key_less: slots of every CPU + hash entries + the counts
+  // moved out of the hash for vanished namespaces, without the keys of namespaces that
+  // vanished and have not counted a packet since. Batched lookups: a few syscalls per
+  // scrape, one sort, no allocation per entry. Monotonic: see the concurrency argument at
+  // count_slot() in bpf/nfct.bpf.c and purge_netns().
   // `hash_entries`, when given, receives the number of entries in the hash map.
   Expected<std::vector<CounterEntry>> read_counters(size_t* hash_entries = nullptr) const;
   // Overflowed packets and bytes per probe index.
@@ -36,22 +46,35 @@ class CounterReader {
   // that a later namespace with the same inode number continues its series instead of
   // restarting them: the label cannot tell the two apart) and hides its series until a
   // packet is counted for its inode number again. Returns the hash entries freed.
+  //
+  // The kept counts are bounded: past `max_retired` keys, the namespaces that vanished
+  // longest ago are forgotten (a namespace that reuses such an inode number starts its
+  // series from zero, which Prometheus reads as a counter reset). The kernel hands out
+  // the lowest free inode numbers, so with pod churn the same numbers come back and their
+  // kept counts are reused rather than piling up.
   size_t purge_netns(uint32_t netns) const;
+  // Keys of vanished namespaces kept, for the tests.
+  size_t retired_keys() const;
 
  private:
-  Expected<std::vector<CounterEntry>> read_hash() const;
+  void forget_oldest_retired() const;
 
   int counters_fd_;
   int overflow_fd_;
   int slots_fd_;
   uint32_t nslots_;
   int ncpus_;
+  size_t max_retired_;
   // Serialises scrapes and purges: a purge moves counts from the hash into retired_, and
   // a scrape that saw the one without the other would see them decrease.
   mutable std::mutex mu_;
-  mutable CounterTotals retired_;
+  // Counts moved out of the hash for vanished namespaces, sorted by key_less.
+  mutable std::vector<CounterEntry> retired_;
   // Vanished namespace -> its packet total when it vanished.
   mutable std::unordered_map<uint32_t, uint64_t> hidden_;
+  // Vanished namespace -> purge sequence number, for forgetting the oldest first.
+  mutable std::unordered_map<uint32_t, uint64_t> retired_seq_;
+  mutable uint64_t purges_ = 0;
 };
 
 }  // namespace nfct

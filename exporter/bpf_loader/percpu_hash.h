@@ -1,5 +1,7 @@
 // Reading a whole BPF per-CPU hash of {Key -> nfct_value} in batches, summing each key's
-// per-CPU values: the counter map and the drop map are read the same way.
+// per-CPU values: the counter map and the drop map are read the same way. Also the one
+// per-CPU sum and the one `+=` of the {packets, bytes} counter pairs (nfct_value, and
+// nfct_overflow, which has the same two fields).
 #pragma once
 
 #include <bpf/bpf.h>
@@ -15,14 +17,28 @@
 
 namespace nfct {
 
+// total += v, field by field, for any {packets, bytes} pair.
+template <class Total, class Value>
+void add_counts(Total& total, const Value& v) {
+  total.packets += v.packets;
+  total.bytes += v.bytes;
+}
+
 // The sum of one key's per-CPU values (`ncpus` of them, as the kernel lays them out).
-nfct_value sum_percpu(const nfct_value* values, int ncpus);
+template <class Value>
+Value sum_percpu(const Value* values, int ncpus) {
+  Value s{};
+  for (int c = 0; c < ncpus; c++) add_counts(s, values[c]);
+  return s;
+}
 
 // Entry must be an aggregate {Key key; nfct_value value;}. `what` names the map in errors.
+// Appends to `out` (which keeps its capacity from scrape to scrape); returns the number of
+// entries appended.
 template <class Entry, class Key>
-Expected<std::vector<Entry>> read_percpu_hash(int fd, int ncpus, const char* what) {
+Expected<size_t> read_percpu_hash(int fd, int ncpus, const char* what, std::vector<Entry>& out) {
+  const size_t before = out.size();
   static_assert(sizeof(nfct_value) % 8 == 0, "per-CPU values are 8-byte aligned");
-  std::vector<Entry> out;
   uint32_t chunk = 1024;
   std::vector<Key> keys;
   std::vector<nfct_value> values;
@@ -47,6 +63,14 @@ Expected<std::vector<Entry>> read_percpu_hash(int fd, int ncpus, const char* wha
     token = next;
     first = false;
   }
+  return out.size() - before;
+}
+
+template <class Entry, class Key>
+Expected<std::vector<Entry>> read_percpu_hash(int fd, int ncpus, const char* what) {
+  std::vector<Entry> out;
+  auto r = read_percpu_hash<Entry, Key>(fd, ncpus, what, out);
+  if (!r) return Error{r.error()};
   return out;
 }
 

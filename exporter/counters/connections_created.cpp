@@ -23,22 +23,25 @@ bool probe_sees_confirmation(uint8_t probe) {
 
 CreatedConnections created_connections(const std::vector<CounterEntry>& entries) {
   CreatedConnections out;
+  created_connections(entries, out);
+  return out;
+}
+
+void created_connections(const std::vector<CounterEntry>& entries, CreatedConnections& out) {
+  out.clear();
   for (const auto& [k, v] : entries) {
     if (!probe_sees_confirmation(k.probe)) continue;
     if (k.state != kCtinfoNew && k.state != kCtinfoRelated) continue;
     // An ICMP error is `related` too, but to an existing, confirmed connection: only a
     // related packet of an unconfirmed entry opens a connection (an expected one).
     if (k.status & kConfirmed) continue;
-    out[{k.netns, k.zone, k.zone_dir}] += v.packets;
+    out.add_unsorted({k.netns, k.zone, k.zone_dir}, v.packets);
   }
-  return out;
+  out.sort_and_merge();  // the probes' entries of one (netns, zone, direction) come apart
 }
 
 prometheus::MetricFamily created_connections_family(const CreatedConnections& created) {
-  auto f = make_family("nfct_connections_created_total",
-                       "Connections this namespace's conntrack created: opening packets seen unconfirmed "
-                       "at the input and postrouting probes, by the connection's zone.",
-                       prometheus::MetricType::Counter);
+  auto f = make_family(kCreatedConnectionsName, kCreatedConnectionsHelp, prometheus::MetricType::Counter);
   for (const auto& [k, n] : created) {
     auto [netns, zone, dir] = k;
     auto dir_name = zone_dir_name(dir);

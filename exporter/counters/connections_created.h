@@ -17,22 +17,31 @@
 #include <prometheus/metric_family.h>
 
 #include <cstdint>
-#include <map>
 #include <tuple>
 #include <vector>
 
 #include "counter_reader.h"
+#include "flat_map.h"
 
 namespace nfct {
 
 // (netns, zone id, zone direction) -> connections created.
-using CreatedConnections = std::map<std::tuple<uint32_t, uint16_t, uint8_t>, uint64_t>;
+using CreatedConnections = FlatMap<std::tuple<uint32_t, uint16_t, uint8_t>, uint64_t>;
+
+inline constexpr const char* kCreatedConnectionsName = "nfct_connections_created_total";
+inline constexpr const char* kCreatedConnectionsHelp =
+    "Connections this namespace's conntrack created: opening packets seen unconfirmed "
+    "at the input and postrouting probes, by the connection's zone.";
 
 // Whether a probe index is one whose unconfirmed packets are opening packets:
 // nf:ipv4:input, nf:ipv4:postrouting, nf:ipv6:input, nf:ipv6:postrouting.
 bool probe_sees_confirmation(uint8_t probe_index);
 
 CreatedConnections created_connections(const std::vector<CounterEntry>& entries);
+// The same into `out`, reusing its memory.
+void created_connections(const std::vector<CounterEntry>& entries, CreatedConnections& out);
+
+// The prometheus-cpp form of the family (render_created_connections() writes the same text).
 
 prometheus::MetricFamily created_connections_family(const CreatedConnections& created);
 

@@ -1,11 +1,7 @@
 #include "conntrack_collector.h"
 
-#include <chrono>
-
-#include "connections_created.h"
-#include "counter_aggregate.h"
+#include "collector_guard.h"
 #include "log.h"
-#include "metric_families.h"
 
 namespace nfct {
 
@@ -19,52 +15,59 @@ std::vector<prometheus::MetricFamily> ConntrackCollector::CollectText(std::strin
   return collect(&text);
 }
 
+bool ConntrackCollector::collect_counters(SelfStats& self, std::string* text,
+                                          std::vector<prometheus::MetricFamily>& out) const {
+  self.manager = manager_.status();
+  self.names = manager_.probe_names();
+  self.map_max_entries = max_entries_;
+  bool ok = true;
+  size_t hash_entries = 0;
+  auto entries = reader_.read_counters(&hash_entries);
+  if (entries) {
+    self.map_entries = hash_entries;
+    std::lock_guard lock(scratch_mu_);
+    aggregate(*entries, aggregates_);
+    created_connections(*entries, created_);
+    if (text) {
+      render_counter_families(aggregates_, self.names, *text);
+      render_created_connections(created_, *text);
+    } else {
+      out = counter_families(aggregates_, self.names);
+      out.push_back(created_connections_family(created_));
+    }
+  } else {
+    ok = false;
+    spdlog::warn("scrape: {}", entries.error());
+  }
+  auto overflow = reader_.read_overflow();
+  if (overflow) {
+    self.overflow = std::move(*overflow);
+  } else {
+    ok = false;
+    spdlog::warn("scrape: {}", overflow.error());
+  }
+  if (extension_) {
+    // The extension's failure is its own: the counter families above stay.
+    std::vector<prometheus::MetricFamily> more;
+    auto run = guard_collector("drop counters", nullptr, text,
+                               [&] { return extension_->collect(self, text, more); });
+    ok = ok && run.ok;
+    for (auto& f : more) out.push_back(std::move(f));
+  }
+  return ok;
+}
+
 std::vector<prometheus::MetricFamily> ConntrackCollector::collect(std::string* text) const {
   std::vector<prometheus::MetricFamily> out;
-  try {
-    const auto t0 = std::chrono::steady_clock::now();
-    SelfStats self;
-    self.manager = manager_.status();
-    self.names = manager_.probe_names();
-    self.map_max_entries = max_entries_;
-    bool failed = false;
-    size_t hash_entries = 0;
-    auto entries = reader_.read_counters(&hash_entries);
-    if (entries) {
-      self.map_entries = hash_entries;
-      if (text) {
-        // On an exception below the text may hold part of a family: cut it off again.
-        const size_t mark = text->size();
-        try {
-          renderer_.render(aggregate(*entries), self.names, *text);
-        } catch (...) {
-          text->resize(mark);
-          throw;
-        }
-      } else {
-        out = counter_families(aggregate(*entries), self.names);
-      }
-      out.push_back(created_connections_family(created_connections(*entries)));
-    } else {
-      failed = true;
-      spdlog::warn("scrape: {}", entries.error());
-    }
-    auto overflow = reader_.read_overflow();
-    if (overflow) {
-      self.overflow = std::move(*overflow);
-    } else {
-      failed = true;
-      spdlog::warn("scrape: {}", overflow.error());
-    }
-    if (extension_ && !extension_->collect(self, out)) failed = true;
-    if (failed) scrape_errors_++;
-    self.scrape_errors = scrape_errors_.load();
-    self.collect_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  SelfStats self;
+  auto run = guard_collector("counter maps", &scrape_errors_, text,
+                             [&] { return collect_counters(self, text, out); });
+  self.scrape_errors = scrape_errors_.load();
+  self.collect_seconds = run.seconds;
+  guard_collector("self metrics", &scrape_errors_, nullptr, [&] {
     for (auto& f : self_families(self)) out.push_back(std::move(f));
-  } catch (const std::exception& e) {
-    scrape_errors_++;
-    spdlog::warn("scrape failed: {}", e.what());
-  }
+    return true;
+  });
   return out;
 }
 

@@ -1,6 +1,6 @@
 #include "counter_text.h"
 
-#include <charconv>
+#include <array>
 
 #include "ct_names.h"
 #include "text_format.h"
@@ -8,9 +8,11 @@
 namespace nfct {
 namespace {
 
-// The names and help texts of counter_families() (metric_families.cpp); the unit tests
-// compare the two texts byte for byte, so a change to one that is not made to the other
-// fails them.
+using text::append_uint;
+
+// The names and help texts of counter_families() and created_connections_family(); the
+// unit tests compare the two texts byte for byte, so a change to one that is not made to
+// the other fails them.
 struct FamilyInfo {
   std::string_view name;
   std::string_view help;
@@ -29,151 +31,140 @@ inline constexpr FamilyInfo kNoCtPacketsFamily{
 inline constexpr FamilyInfo kNoCtBytesFamily{
     "nfct_no_conntrack_bytes_total", "Bytes of packets seen by a probe that carried no conntrack entry."};
 
+void header(std::string& out, const FamilyInfo& f) { text::append_family_header(out, f.name, f.help, "counter"); }
 
-void append_uint(std::string& out, uint64_t v) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, r.ptr);
+// `{probe="...",netns="N"` (no closing brace): the start of every counter label set.
+class Prefixes {
+ public:
+  explicit Prefixes(const ProbeNames& names) : names_(names) {}
+  void append(std::string& out, uint8_t probe, uint32_t netns) {
+    std::string& p = probes_[probe];
+    if (p.empty()) {
+      auto n = names_.find(probe);
+      // The same fallback as counter_families(): a probe index the manager has no name for.
+      text::append_label(p, "probe", n != names_.end() ? n->second : "index:" + std::to_string(probe), true);
+      p += ",netns=\"";
+    }
+    out += '{';
+    out += p;
+    append_uint(out, netns);
+    out += '"';
+  }
+
+ private:
+  const ProbeNames& names_;
+  std::array<std::string, 256> probes_;
+};
+
+// `,name="<escaped value>"` for the small fixed name tables (states, bits, directions).
+template <size_t N>
+class NameLabels {
+ public:
+  template <class Lookup>
+  NameLabels(std::string_view label, Lookup&& name) {
+    for (size_t i = 0; i < N; i++) {
+      auto n = name(static_cast<uint8_t>(i));
+      text::append_label(text_[i], label, n ? std::string(*n) : std::to_string(i));
+    }
+  }
+  const std::string& operator[](size_t i) const { return text_[i]; }
+
+ private:
+  std::array<std::string, N> text_;
+};
+
+// Every byte value has an entry, so that no key byte can index past the end.
+const NameLabels<256>& state_labels() {
+  static const NameLabels<256> l("state", [](uint8_t s) { return ct_state_name(s); });
+  return l;
+}
+const NameLabels<256>& bit_labels() {
+  static const NameLabels<256> l("bit", [](uint8_t b) { return ct_status_bit_name(b); });
+  return l;
+}
+const NameLabels<256>& direction_labels() {
+  static const NameLabels<256> l("direction", [](uint8_t d) { return zone_dir_name(d); });
+  return l;
 }
 
-// `name="value"` with the value escaped.
-void append_label(std::string& out, std::string_view name, std::string_view value) {
-  out += name;
-  out += "=\"";
-  text::append_label_value(out, value);
-  out += '"';
-}
-
-void append_sample(std::string& out, std::string_view name, const std::string& labels, uint64_t v) {
-  out += name;
-  out += labels;
-  out += ' ';
+void value_line(std::string& out, uint64_t v) {
+  out += "} ";
   text::append_value(out, v);
   out += '\n';
 }
 
 }  // namespace
 
-size_t CounterTextRenderer::KeyHash::operator()(const Key& k) const {
-  // Two multiplicative mixes; the keys are small dense integers, so spread them out.
-  uint64_t h = k.hi * 0x9E3779B97F4A7C15ull ^ (k.lo + 0x632BE59BD9B4E019ull) * 0xC2B2AE3D27D4EB4Full;
-  return static_cast<size_t>(h ^ (h >> 29));
-}
-
-const std::string& CounterTextRenderer::probe_label(uint8_t probe) {
-  auto it = probe_labels_.find(probe);
-  if (it != probe_labels_.end()) return it->second;
-  auto n = names_.find(probe);
-  // The same fallback as counter_families(): a probe index the manager has no name for.
-  std::string name = n != names_.end() ? n->second : "index:" + std::to_string(probe);
-  std::string l;
-  append_label(l, "probe", name);
-  return probe_labels_.emplace(probe, std::move(l)).first->second;
-}
-
-template <class Make>
-const std::string& CounterTextRenderer::labels(Cache& c, const Key& k, Make&& make) {
-  auto [it, inserted] = c.try_emplace(k);
-  if (inserted) {
-    std::string& t = it->second.text;
-    t += '{';
-    make(t);
-    t += '}';
-  }
-  it->second.seen = generation_;
-  return it->second.text;
-}
-
-void CounterTextRenderer::evict(Cache& c, size_t used) {
-  if (c.size() == used) return;  // every entry was seen in this render
-  std::erase_if(c, [this](const auto& kv) { return kv.second.seen != generation_; });
-}
-
-void CounterTextRenderer::render(const Aggregates& a, const ProbeNames& names, std::string& out) {
-  std::lock_guard lock(mu_);
-  if (names != names_) {  // probe names never change in practice; stay correct if they do
-    names_ = names;
-    probe_labels_.clear();
-    states_.clear();
-    bits_.clear();
-    zones_.clear();
-    no_ct_.clear();
-  }
-  generation_++;
-  auto prefix = [this](std::string& t, uint8_t probe, uint32_t netns) {
-    t += probe_label(probe);
-    t += ",netns=\"";
-    append_uint(t, netns);
-    t += '"';
-  };
+void render_counter_families(const Aggregates& a, const ProbeNames& names, std::string& out) {
+  Prefixes prefix(names);
+  const auto& states = state_labels();
+  const auto& bits = bit_labels();
+  const auto& dirs = direction_labels();
+  // Roughly the bytes the page will take, so that the buffer grows once at most.
+  out.reserve(out.size() + 110 * (2 * a.states.size() + a.bits.size() + a.zones.size()) + 1024);
 
   // nfct_packets_total and nfct_bytes_total share the label sets of a.states.
-  text::append_family_header(out, kPacketsFamily.name, kPacketsFamily.help, "counter");
-  scratch_.clear();
-  for (const auto& [k, v] : a.states) {
-    auto [probe, netns, state] = k;
-    const std::string& l = labels(states_, {uint64_t{probe} << 32 | netns, state}, [&](std::string& t) {
-      prefix(t, probe, netns);
-      t += ',';
-      append_label(t, "state", *ct_state_name(state));
-    });
-    scratch_.push_back(&l);
-    append_sample(out, kPacketsFamily.name, l, v.packets);
+  for (const FamilyInfo* f : {&kPacketsFamily, &kBytesFamily}) {
+    header(out, *f);
+    const bool packets = f == &kPacketsFamily;
+    for (const auto& [k, v] : a.states) {
+      auto [probe, netns, state] = k;
+      out += f->name;
+      prefix.append(out, probe, netns);
+      out += states[state];
+      value_line(out, packets ? v.packets : v.bytes);
+    }
   }
-  text::append_family_header(out, kBytesFamily.name, kBytesFamily.help, "counter");
-  size_t i = 0;
-  for (const auto& [k, v] : a.states) append_sample(out, kBytesFamily.name, *scratch_[i++], v.bytes);
 
-  text::append_family_header(out, kStatusFamily.name, kStatusFamily.help, "counter");
+  header(out, kStatusFamily);
   for (const auto& [k, v] : a.bits) {
     auto [probe, netns, bit] = k;
-    const std::string& l = labels(bits_, {uint64_t{probe} << 32 | netns, bit}, [&](std::string& t) {
-      prefix(t, probe, netns);
-      t += ',';
-      append_label(t, "bit", *ct_status_bit_name(bit));
-    });
-    append_sample(out, kStatusFamily.name, l, v);
+    out += kStatusFamily.name;
+    prefix.append(out, probe, netns);
+    out += bits[bit];
+    value_line(out, v);
   }
 
-  text::append_family_header(out, kZoneFamily.name, kZoneFamily.help, "counter");
+  header(out, kZoneFamily);
   for (const auto& [k, v] : a.zones) {
     auto [probe, netns, zone, dir, state] = k;
-    const Key key{uint64_t{probe} << 32 | netns, uint64_t{zone} << 16 | uint64_t{dir} << 8 | state};
-    const std::string& l = labels(zones_, key, [&](std::string& t) {
-      prefix(t, probe, netns);
-      t += ",zone=\"";
-      append_uint(t, zone);
-      t += "\",";
-      auto dir_name = zone_dir_name(dir);
-      append_label(t, "direction", dir_name ? std::string(*dir_name) : std::to_string(dir));
-      t += ',';
-      append_label(t, "state", *ct_state_name(state));
-    });
-    append_sample(out, kZoneFamily.name, l, v);
+    out += kZoneFamily.name;
+    prefix.append(out, probe, netns);
+    out += ",zone=\"";
+    append_uint(out, zone);
+    out += '"';
+    out += dirs[dir];
+    out += states[state];
+    value_line(out, v);
   }
 
-  text::append_family_header(out, kNoCtPacketsFamily.name, kNoCtPacketsFamily.help, "counter");
-  scratch_.clear();
-  for (const auto& [k, v] : a.no_conntrack) {
-    auto [probe, netns] = k;
-    const std::string& l =
-        labels(no_ct_, {uint64_t{probe} << 32 | netns, 0}, [&](std::string& t) { prefix(t, probe, netns); });
-    scratch_.push_back(&l);
-    append_sample(out, kNoCtPacketsFamily.name, l, v.packets);
+  for (const FamilyInfo* f : {&kNoCtPacketsFamily, &kNoCtBytesFamily}) {
+    header(out, *f);
+    const bool packets = f == &kNoCtPacketsFamily;
+    for (const auto& [k, v] : a.no_conntrack) {
+      auto [probe, netns] = k;
+      out += f->name;
+      prefix.append(out, probe, netns);
+      value_line(out, packets ? v.packets : v.bytes);
+    }
   }
-  text::append_family_header(out, kNoCtBytesFamily.name, kNoCtBytesFamily.help, "counter");
-  i = 0;
-  for (const auto& [k, v] : a.no_conntrack) append_sample(out, kNoCtBytesFamily.name, *scratch_[i++], v.bytes);
-
-  evict(states_, a.states.size());
-  evict(bits_, a.bits.size());
-  evict(zones_, a.zones.size());
-  evict(no_ct_, a.no_conntrack.size());
 }
 
-size_t CounterTextRenderer::cached_label_sets() const {
-  std::lock_guard lock(mu_);
-  return states_.size() + bits_.size() + zones_.size() + no_ct_.size();
+void render_created_connections(const CreatedConnections& created, std::string& out) {
+  const auto& dirs = direction_labels();
+  text::append_family_header(out, kCreatedConnectionsName, kCreatedConnectionsHelp, "counter");
+  out.reserve(out.size() + 90 * created.size());
+  for (const auto& [k, n] : created) {
+    auto [netns, zone, dir] = k;
+    out += kCreatedConnectionsName;
+    out += "{netns=\"";
+    append_uint(out, netns);
+    out += "\",zone=\"";
+    append_uint(out, zone);
+    out += '"';
+    out += dirs[dir];
+    value_line(out, n);
+  }
 }
 
 }  // namespace nfct

@@ -1,7 +1,7 @@
 #include "netns_info_collector.h"
 
+#include "collector_guard.h"
 #include "label_value.h"
-#include "log.h"
 #include "metric_families.h"
 
 namespace nfct {
@@ -27,12 +27,12 @@ NetnsInfoCollector::NetnsInfoCollector(std::function<NetnsIdentities()> identiti
     : identities_(std::move(identities)) {}
 
 std::vector<prometheus::MetricFamily> NetnsInfoCollector::Collect() const {
-  try {
-    return {netns_info_family(identities_())};
-  } catch (const std::exception& e) {
-    spdlog::warn("scrape: nfct_netns_info: {}", e.what());
-    return {};
-  }
+  std::vector<prometheus::MetricFamily> out;
+  guard_collector("nfct_netns_info", nullptr, nullptr, [&] {
+    out.push_back(netns_info_family(identities_()));
+    return true;
+  });
+  return out;
 }
 
 }  // namespace nfct

@@ -2,18 +2,25 @@
 // ConntrackCollector, so that nfct_map_entries{map="drops"} joins the one family).
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "conntrack_collector.h"
 #include "drop_counters.h"
 #include "drop_reasons.h"
 
 namespace nfct {
 
+// nfct_drop_packets_total and nfct_drop_bytes_total written straight into `out`: the same
+// text as drop_families() serialized by prometheus-cpp (the unit tests compare them).
+void render_drop_families(const std::vector<DropEntry>& entries, const DropReasons& reasons, std::string& out);
+
 class DropCollector : public ScrapeExtension {
  public:
   DropCollector(const DropReader& reader, DropReasons reasons, uint32_t max_entries);
   // nfct_drop_packets_total, nfct_drop_bytes_total and the drop map's usage. A map that
   // cannot be read is logged, returns false, and leaves the rest of the scrape alone.
-  bool collect(SelfStats& self, std::vector<prometheus::MetricFamily>& out) const override;
+  bool collect(SelfStats& self, std::string* text, std::vector<prometheus::MetricFamily>& out) const override;
 
  private:
   const DropReader& reader_;

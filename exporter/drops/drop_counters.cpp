@@ -46,12 +46,8 @@ std::string drop_state_label(uint8_t state) {
 
 std::vector<prometheus::MetricFamily> drop_families(const std::vector<DropEntry>& entries,
                                                     const DropReasons& reasons) {
-  auto packets = make_family("nfct_drop_packets_total",
-                             "Packets the kernel dropped (skb:kfree_skb), by drop reason, the packet's "
-                             "conntrack state and the connection's zone.",
-                             prometheus::MetricType::Counter);
-  auto bytes = make_family("nfct_drop_bytes_total", "Bytes (skb->len) of the dropped packets.",
-                           prometheus::MetricType::Counter);
+  auto packets = make_family(kDropPacketsName, kDropPacketsHelp, prometheus::MetricType::Counter);
+  auto bytes = make_family(kDropBytesName, kDropBytesHelp, prometheus::MetricType::Counter);
   // (netns, reason, state, zone): sorted output, and one sample per label set.
   std::map<std::tuple<uint32_t, uint32_t, uint8_t, uint16_t>, nfct_value> sums;
   for (const auto& [k, v] : entries) {

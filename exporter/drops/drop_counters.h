@@ -31,6 +31,13 @@ class DropReader {
   int ncpus_;
 };
 
+inline constexpr const char* kDropPacketsName = "nfct_drop_packets_total";
+inline constexpr const char* kDropPacketsHelp =
+    "Packets the kernel dropped (skb:kfree_skb), by drop reason, the packet's conntrack state and the "
+    "connection's zone.";
+inline constexpr const char* kDropBytesName = "nfct_drop_bytes_total";
+inline constexpr const char* kDropBytesHelp = "Bytes (skb->len) of the dropped packets.";
+
 // The `state` label of a drop: the packet counters' state names, or "no_conntrack".
 std::string drop_state_label(uint8_t state);
 

@@ -74,11 +74,21 @@ GzipCompressor::GzipCompressor(int level) : c_(libdeflate_alloc_compressor(level
 }
 
 void GzipCompressor::compress(std::string_view in, std::string& out) {
-  // The bound covers incompressible input, so the call below cannot run out of room.
-  out.resize(libdeflate_gzip_compress_bound(c_.get(), in.size()));
-  size_t n = libdeflate_gzip_compress(c_.get(), in.data(), in.size(), out.data(), out.size());
-  if (n == 0) throw std::runtime_error("gzip: output buffer too small");
-  out.resize(n);
+  // First into room for an eighth of the input: the metrics text compresses about 30
+  // times, and resizing a string writes (so makes resident) every byte of it, so the
+  // worst-case bound (a little over the input, 5 MB for a page of 50 000 series) would
+  // keep that much memory for good in the reused buffer. libdeflate returns 0 when the
+  // output does not fit; then again with the bound, which covers incompressible input.
+  const size_t bound = libdeflate_gzip_compress_bound(c_.get(), in.size());
+  for (size_t room : {std::min(bound, in.size() / 8 + 4096), bound}) {
+    out.resize(room);
+    size_t n = libdeflate_gzip_compress(c_.get(), in.data(), in.size(), out.data(), out.size());
+    if (n) {
+      out.resize(n);
+      return;
+    }
+  }
+  throw std::runtime_error("gzip: output buffer too small");
 }
 
 }  // namespace nfct

@@ -47,6 +47,43 @@ void append_value(std::string& out, double v) {
   out.append(buf, r.ptr);
 }
 
+void append_uint(std::string& out, uint64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+void append_label(std::string& out, std::string_view name, std::string_view value, bool first) {
+  if (!first) out += ',';
+  out += name;
+  out += "=\"";
+  append_label_value(out, value);
+  out += '"';
+}
+
+namespace {
+template <class V>
+void sample(std::string& out, std::string_view name, std::string_view labels, V value) {
+  out += name;
+  if (!labels.empty()) {
+    out += '{';
+    out += labels;
+    out += '}';
+  }
+  out += ' ';
+  append_value(out, value);
+  out += '\n';
+}
+}  // namespace
+
+void append_sample(std::string& out, std::string_view name, std::string_view labels, uint64_t value) {
+  sample(out, name, labels, value);
+}
+
+void append_sample(std::string& out, std::string_view name, std::string_view labels, double value) {
+  sample(out, name, labels, value);
+}
+
 void append_value(std::string& out, uint64_t v) {
   constexpr uint64_t kExact = uint64_t{1} << 53;  // every integer below is a double, < 1e16
   if (v >= kExact) {

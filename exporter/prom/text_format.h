@@ -22,6 +22,17 @@ void append_label_value(std::string& out, std::string_view v);
 // "1.844674407370955e+19", "0.1"), and "Nan", "+Inf", "-Inf".
 void append_value(std::string& out, double v);
 
+// An unsigned integer in decimal (a label value such as a namespace inode or zone id).
+void append_uint(std::string& out, uint64_t v);
+
+// `name="value"` with the value escaped; `,` before it unless it is the first label.
+void append_label(std::string& out, std::string_view name, std::string_view value, bool first = false);
+
+// One sample line, `name{labels} value\n`; `labels` is the text between the braces, as
+// append_label() writes it (no braces when empty, as prometheus-cpp prints it).
+void append_sample(std::string& out, std::string_view name, std::string_view labels, uint64_t value);
+void append_sample(std::string& out, std::string_view name, std::string_view labels, double value);
+
 // A counter read as an integer, printed as prometheus-cpp prints it after its conversion to
 // double: the integer itself below 2^53 (exact and shorter than 17 digits), %.16g of the
 // rounded double above.

@@ -1,5 +1,6 @@
 #include "table_collector.h"
 
+#include "collector_guard.h"
 #include "log.h"
 #include "table_families.h"
 
@@ -9,7 +10,8 @@ TableCollector::TableCollector(std::function<NetnsMap()> covered, NetnsSockets& 
     : covered_(std::move(covered)), sockets_(sockets), opts_(opts) {}
 
 std::vector<prometheus::MetricFamily> TableCollector::Collect() const {
-  try {
+  std::vector<prometheus::MetricFamily> out;
+  guard_collector("conntrack statistics", &errors_, nullptr, [&] {
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<NetnsTable> tables;
     for (auto& slot : sockets_.sync(covered_())) {
@@ -29,12 +31,10 @@ std::vector<prometheus::MetricFamily> TableCollector::Collect() const {
       tables.push_back(std::move(t));
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return table_families(tables, opts_.per_cpu, errors_.load(), seconds);
-  } catch (const std::exception& e) {
-    errors_++;
-    spdlog::warn("conntrack statistics scrape failed: {}", e.what());
-    return {};
-  }
+    out = table_families(tables, opts_.per_cpu, errors_.load(), seconds);
+    return true;
+  });
+  return out;
 }
 
 }  // namespace nfct

@@ -457,7 +457,8 @@ def _function_strings(text, func):
 def source_catalog(source_dir=SOURCE_DIR):
     """The metric names the exporter's C++ source defines; label names (one set for all
     metrics) from the label initialisers in the same files."""
-    files = sorted(glob.glob(os.path.join(source_dir, "exporter", "**", "*.cpp"), recursive=True))
+    files = sorted(glob.glob(os.path.join(source_dir, "exporter", "**", "*.cpp"), recursive=True) +
+                   glob.glob(os.path.join(source_dir, "exporter", "**", "*.h"), recursive=True))
     names, labels = set(), set()
     literal = {}
     stat_names = {}
@@ -472,6 +473,9 @@ def source_catalog(source_dir=SOURCE_DIR):
         with open(path) as f:
             text = f.read()
         defined = re.findall(r'\b(?:make_family|family|scalar)\(\s*"(nfct_[a-z0-9_]+)"', text)
+        # A family name shared by its prometheus-cpp builder and its direct text renderer:
+        # inline constexpr const char* kDropPacketsName = "nfct_drop_packets_total";
+        defined += re.findall(r'\bk\w*Name\s*=\s*"(nfct_[a-z0-9_]+)"', text)
         if not defined and "StatFamilies" not in text:
             continue
         names.update(defined)
