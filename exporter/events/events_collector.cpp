@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "log.h"
+#include "collector_guard.h"
 #include "prom_family.h"
 #include "nfct.h"
 
@@ -16,7 +16,8 @@ EventsCollector::EventsCollector(int sampler_fd, uint32_t sample_rate, const Eve
     : sampler_fd_(sampler_fd), sample_rate_(sample_rate), store_(store), consumer_(consumer) {}
 
 std::vector<prometheus::MetricFamily> EventsCollector::Collect() const {
-  try {
+  std::vector<prometheus::MetricFamily> out;
+  guard_collector("events metrics", nullptr, nullptr, [&] {
     uint64_t sampled = 0, dropped = 0;
     std::vector<nfct_sampler> percpu(static_cast<size_t>(std::max(libbpf_num_possible_cpus(), 1)));
     uint32_t zero = 0;
@@ -27,7 +28,6 @@ std::vector<prometheus::MetricFamily> EventsCollector::Collect() const {
       }
     }
     using prometheus::MetricType;
-    std::vector<prometheus::MetricFamily> out;
     auto scalar = [&out](const char* name, const char* help, MetricType type, double v) {
       out.push_back(make_family(name, help, type));
       add_sample(out.back(), {}, v);
@@ -50,11 +50,9 @@ std::vector<prometheus::MetricFamily> EventsCollector::Collect() const {
              MetricType::Gauge, static_cast<double>(store_.capacity()));
     scalar("nfct_events_followers", "Clients streaming /events with follow=1.", MetricType::Gauge,
              static_cast<double>(store_.followers()));
-    return out;
-  } catch (const std::exception& e) {
-    spdlog::warn("events metrics: {}", e.what());
-    return {};
-  }
+    return true;
+  });
+  return out;
 }
 
 }  // namespace nfct

@@ -1,5 +1,6 @@
 #include "fault_collector.h"
 
+#include "collector_guard.h"
 #include "ct_errors.h"
 #include "prom_family.h"
 #include "proc_vanished.h"
@@ -29,11 +30,12 @@ std::vector<prometheus::MetricFamily> fault_families() {
 }
 
 std::vector<prometheus::MetricFamily> FaultCollector::Collect() const {
-  try {
-    return fault_families();
-  } catch (...) {
-    return {};
-  }
+  std::vector<prometheus::MetricFamily> out;
+  guard_collector("fault counters", nullptr, nullptr, [&] {
+    out = fault_families();
+    return true;
+  });
+  return out;
 }
 
 }  // namespace nfct

@@ -2,20 +2,20 @@
 
 #include <chrono>
 
-#include "log.h"
+#include "collector_guard.h"
 #include "zone_families.h"
 
 namespace nfct {
 
 std::vector<prometheus::MetricFamily> ZoneCollector::Collect() const {
-  try {
+  std::vector<prometheus::MetricFamily> out;
+  guard_collector("zone entries", nullptr, nullptr, [&] {
     const double now =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-    return zone_families(dumper_.status(), now);
-  } catch (const std::exception& e) {
-    spdlog::warn("zone entries scrape failed: {}", e.what());
-    return {};
-  }
+    out = zone_families(dumper_.status(), now);
+    return true;
+  });
+  return out;
 }
 
 }  // namespace nfct
