@@ -201,13 +201,16 @@ class Netns:
 class Lab:
     """Namespaces, veths and helper processes of one test, removed by the test's cleanups."""
 
+    netns_class = Netns  # a harness built on this one may use a Netns with more oracles
+    prefix = PREFIX
+
     def __init__(self, test):
         self.test = test
         self._subnets = itertools.count(1)
 
     def netns(self, tag, create=True):
         """A namespace of this test; create=False only names it (create() makes it later)."""
-        ns = Netns("%s%d-%s" % (PREFIX, next(_seq), tag))
+        ns = self.netns_class("%s%d-%s" % (self.prefix, next(_seq), tag))
         self.test.addCleanup(self.delete, ns)
         if create:
             self.create(ns)
@@ -239,20 +242,23 @@ class Lab:
             addrs.append(addr)
         return tuple(addrs)
 
-    def background(self, ns, script, *args, ready=True):
-        """Starts a python script in ns; waits for its first output line "ready"."""
+    def background(self, ns, script, *args, ready=True, stdin=False):
+        """Starts a python script in ns; waits for its first output line "ready". With
+        stdin=True the script gets a pipe, closed when the test reaps it (a script can
+        block on sys.stdin.read() to stay alive until then)."""
         p = subprocess.Popen(ns.cmd(["python3", "-u", "-c", script] + [str(a) for a in args]),
+                             stdin=subprocess.PIPE if stdin else None,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.test.addCleanup(_reap, p)
+        self.test.addCleanup(reap, p)
         if ready:
             line = p.stdout.readline()
             if line.strip() != "ready":
-                _reap(p)
+                reap(p)
                 raise AssertionError("helper in %s did not start: %r %s" % (ns.name, line, p.stderr.read()))
         return p
 
 
-def _reap(p):
+def reap(p):
     if p.poll() is None:
         p.kill()
     try:

@@ -11,7 +11,6 @@ The oracles are the conntrack tool's own views, read inside the namespace:
 """
 
 import http.client
-import itertools
 import os
 import shutil
 import signal
@@ -27,7 +26,6 @@ EXPORTER = os.environ.get("NFCT_EXPORTER") or os.path.join(SOURCE_DIR, "build", 
 CT_MAX = "/proc/sys/net/netfilter/nf_conntrack_max"
 
 PREFIX = "nfct-tbl-%d-" % os.getpid()
-_seq = itertools.count()
 
 
 # The shared helpers, with this module's longer defaults (table fills and dumps of
@@ -105,59 +103,24 @@ def sum_stats(cpus):
     return total
 
 
-class Lab:
-    def __init__(self, test):
-        self.test = test
-        self._subnets = itertools.count(1)
+class Lab(base.Lab):
+    """The shared lab, with this module's namespaces (conntrack on by default) and helper
+    processes that get a stdin pipe (the table scripts hold their sockets open until it
+    closes)."""
+    netns_class = Netns
+    prefix = PREFIX
 
     def netns(self, tag, conntrack=True):
-        ns = Netns("%s%d-%s" % (PREFIX, next(_seq), tag))
-        run(["ip", "netns", "add", ns.name])
-        self.test.addCleanup(self.delete, ns)
-        ns.sysctl("net.ipv6.conf.default.disable_ipv6", 1)
-        ns.run(["ip", "link", "set", "lo", "up"])
+        ns = super().netns(tag)
         if conntrack:
             ns.nft(CONNTRACK_ON)
         return ns
 
-    @staticmethod
-    def delete(ns):
-        if os.path.exists(ns.path):
-            run(["ip", "netns", "del", ns.name], check=False)
-
-    def veth(self, a, b):
-        """Joins a and b (10.214.N.1 and .2/24); returns the two addresses."""
-        n = next(self._subnets)
-        run(["ip", "link", "add", "veth0", "netns", a.name, "type", "veth", "peer", "name", "veth0",
-             "netns", b.name])
-        addrs = []
-        for ns, host in ((a, 1), (b, 2)):
-            addr = "10.214.%d.%d" % (n, host)
-            ns.sysctl("net.ipv6.conf.veth0.disable_ipv6", 1)
-            ns.run(["ip", "addr", "add", addr + "/24", "dev", "veth0"])
-            ns.run(["ip", "link", "set", "veth0", "up"])
-            addrs.append(addr)
-        return tuple(addrs)
-
     def background(self, ns, script, *args):
-        """Starts a python script in ns and waits for its first line, "ready"."""
-        p = subprocess.Popen(ns.cmd(["python3", "-u", "-c", script] + [str(a) for a in args]),
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.test.addCleanup(reap, p)
-        line = p.stdout.readline()
-        if line.strip() != "ready":
-            reap(p)
-            raise AssertionError("helper in %s did not start: %r %s" % (ns.name, line, p.stderr.read()))
-        return p
+        return super().background(ns, script, *args, stdin=True)
 
 
-def reap(p):
-    if p.poll() is None:
-        p.kill()
-    try:
-        p.communicate(timeout=10)
-    except (subprocess.TimeoutExpired, ValueError):
-        pass
+reap = base.reap
 
 
 # ------------------------------------------------------------------ traffic

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import uuid
 
-from nfct_harness import NfctTestCase, PREFIX, _reap, run, wait_for
+from nfct_harness import NfctTestCase, PREFIX, reap, run, wait_for
 
 RESCAN = "200ms"
 
@@ -40,7 +40,7 @@ class NetnsInfoTest(NfctTestCase):
     def sleeper(self, argv, ready=False):
         """A process (argv) killed at cleanup; with ready, waits for its "ready" line."""
         p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.addCleanup(_reap, p)
+        self.addCleanup(reap, p)
         if ready:
             line = p.stdout.readline()
             if line.strip() != b"ready":
@@ -141,7 +141,7 @@ class NetnsInfoTest(NfctTestCase):
         self.wait_info(ex, label, dict(base, pid=str(first.pid), comm="sleep"), "the first process")
 
         # The lowest PID exits: the next one is shown.
-        _reap(first)
+        reap(first)
         self.wait_info(ex, label, dict(base, pid=str(second.pid), comm="second"), "the second process")
 
         # Renamed: a second bind mount under a new name, then the old one removed.
@@ -158,7 +158,7 @@ class NetnsInfoTest(NfctTestCase):
         # Gone: no mount and no process keeps it any more.
         run(["umount", new_path])
         os.unlink(new_path)
-        _reap(second)
+        reap(second)
         wait_for(lambda: (ex._alive(), self.info(ex, label) is None)[1], timeout=30,
                  what="the series of the vanished namespace to go")
 
@@ -179,7 +179,7 @@ class NetnsInfoTest(NfctTestCase):
         with open(os.path.join(leaf, "cgroup.procs"), "w") as f:
             f.write(str(unnamed.pid))
         # Killed before the cgroups are removed (cleanups run last-in, first-out).
-        self.addCleanup(_reap, unnamed)
+        self.addCleanup(reap, unnamed)
         ex = self.exporter_for(["/proc/%d/ns/net" % unnamed.pid])
         self.wait_info(ex, label, {"name": "", "pid": str(unnamed.pid), "comm": "sleep", "pod_uid": uid,
                                    "container_id": cid}, "pod UID and container ID")
