@@ -258,6 +258,17 @@ class Lab:
         return p
 
 
+def stop_process(proc, timeout=10):
+    """SIGTERM, then SIGKILL if proc has not ended within timeout seconds."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def reap(p):
     if p.poll() is None:
         p.kill()
@@ -708,13 +719,7 @@ class Exporter:
         test.addCleanup(self.kill)
 
     def kill(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self._log.close()
 
     def log(self):

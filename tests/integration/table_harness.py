@@ -13,7 +13,6 @@ The oracles are the conntrack tool's own views, read inside the namespace:
 import http.client
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import unittest
@@ -252,13 +251,7 @@ class Exporter:
         self.wait_ready(netns)
 
     def kill(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        base.stop_process(self.proc)
         self._log.close()
 
     def log(self):

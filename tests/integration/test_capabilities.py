@@ -10,10 +10,9 @@ Namespaces: listed by name (/run/netns, readable by anyone) and by /proc/PID/ns/
 root process (which `nobody` may open only with CAP_SYS_PTRACE)."""
 
 import os
-import re
 import subprocess
 
-from nfct_harness import (EXPORTER, IPV4_PROBES, Exporter, NfctTestCase, conntrack_on, key, ping, run,
+from nfct_harness import (IPV4_PROBES, Exporter, NfctTestCase, conntrack_on, key, ping, run,
                           wait_for)
 
 IN, POST = "nf:ipv4:input", "nf:ipv4:postrouting"

@@ -32,7 +32,7 @@ import time
 import unittest
 
 import nfct_harness
-from table_harness import CONNTRACK_ON, UDP_SPRAY, Metrics, TableTestCase, sum_stats, wait_for
+from table_harness import UDP_SPRAY, TableTestCase, wait_for
 from test_table_stats import Oracle, exporter_view
 
 NETLINK_NETFILTER = 12

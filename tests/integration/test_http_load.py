@@ -18,7 +18,7 @@ import time
 import unittest
 
 from nfct_harness import (IPV4_PROBES, Metrics, NfctTestCase, OracleSpec, assert_matches_oracle, http_get_from,
-                          conntrack_on, wait_for)
+                          conntrack_on)
 
 DURATION = 12          # seconds of load
 RSS_LIMIT_MB = 256     # the bound on the exporter's resident memory under this load
