@@ -124,23 +124,17 @@ static __always_inline void read_conn(struct nfct_ev_conn *c, struct nf_conn *ct
 }
 
 /*
- * The sampling decision is a per-CPU countdown: one array lookup (inlined by the
- * verifier) and a decrement on the unsampled path; nothing is copied before it.
+ * The sampled path: one record in the ring buffer. Not inlined, so the counting path's
+ * code stays short and contiguous (the caller jumps over nothing) and only the three
+ * values count() keeps in callee-saved registers (w0, w1, len) live across the call.
+ * The key words carry the netns (w0 >> 32), the probe (w1 >> 24) and the state (w1 >> 32).
  */
-static __always_inline void maybe_sample(__u8 probe, __u32 netns, __u8 state, struct nf_conn *ct)
+static __noinline void sample(struct nfct_sampler *s, struct nf_conn *ct, __u64 w0, __u64 w1)
 {
-	__u32 zero = 0;
-	struct nfct_sampler *s = bpf_map_lookup_elem(&sampler, &zero);
 	struct nfct_event *e;
 	struct nf_conn *master;
 	__u64 avail;
 
-	if (!s)
-		return;
-	if (s->countdown > 1) {
-		s->countdown--;
-		return;
-	}
 	s->countdown = sample_rate;
 	s->sampled++;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -151,9 +145,9 @@ static __always_inline void maybe_sample(__u8 probe, __u32 netns, __u8 state, st
 	/* Reserved memory is not zeroed: clear what read_conn() fills conditionally. */
 	__builtin_memset(e, 0, sizeof(*e));
 	e->ts_ns = bpf_ktime_get_ns();
-	e->netns = netns;
-	e->probe = probe;
-	e->state = state;
+	e->netns = w0 >> 32;
+	e->probe = w1 >> 24;
+	e->state = w1 >> 32;
 	read_conn(&e->base, ct);
 	master = BPF_CORE_READ(ct, master);
 	if (master) {
@@ -170,8 +164,54 @@ static __always_inline void maybe_sample(__u8 probe, __u32 netns, __u8 state, st
 }
 
 /*
+ * The sampling decision, a per-CPU countdown: on the unsampled path one per-CPU array
+ * lookup with a constant key (inlined by the verifier into a bounds check and a per-CPU
+ * address), a load, a compare, a decrement and a store. Nothing else is on that path.
+ */
+static __always_inline void maybe_sample(struct nf_conn *ct, __u64 w0, __u64 w1)
+{
+	__u32 zero = 0;
+	struct nfct_sampler *s = bpf_map_lookup_elem(&sampler, &zero);
+
+	if (!s)
+		return;
+	if (s->countdown > 1) {
+		s->countdown--;
+		return;
+	}
+	sample(s, ct, w0, w1);
+}
+
+/*
+ * Set (to 1) by the first CPU whose claimed slots reach slots_bypass_at: from then on
+ * every CPU skips the slot probe and counts in the hash. With more label sets than
+ * slots, almost every probe misses, and a miss costs a cache (and TLB) miss on a random
+ * slot on top of the hash, which made many keys slower with slots than without them.
+ * Exactness does not depend on it: a key's packets may be in its slot, in the hash or
+ * both, and userspace adds the two. Only BPF writes it; it is read by every packet of
+ * every CPU, written once, so the cache line stays shared.
+ */
+__u32 slots_bypass = 0;
+/* Claimed slots on one CPU at which slots_bypass is set (0: never; config: maps.slots). */
+const volatile __u32 slots_bypass_at = 0;
+
+/* A slot was claimed on this CPU: count it, and turn the slots off when too many are. */
+static __noinline void slot_claimed(void)
+{
+	__u32 zero = 0;
+	struct nfct_sampler *s = bpf_map_lookup_elem(&sampler, &zero);
+
+	if (!s)
+		return;
+	s->slots_claimed++;
+	if (slots_bypass_at && s->slots_claimed >= slots_bypass_at)
+		slots_bypass = 1;
+}
+
+/*
  * The slot fast path. Returns 1 when the packet was counted in a slot, 0 when it belongs
- * in the hash.
+ * in the hash. w0 and w1 are the slot's first 16 bytes as the key makes them (struct
+ * nfct_slot, little endian): NFCT_SLOT_READY | netns << 32, and the rest of the key.
  *
  * Concurrency argument (one copy of the array per CPU):
  * - Only the owning CPU's programs write its copy: BPF programs run with migration
@@ -194,12 +234,13 @@ static __always_inline void maybe_sample(__u8 probe, __u32 netns, __u8 state, st
  *   count that is at most behind, never ahead or decreasing. Userspace adds slots, hash
  *   and the counts it moved out of the hash for vanished namespaces, per key, on every
  *   scrape (counter_reader.cpp), so no series decreases, also when an inode number is
- *   reused (the slot keeps counting the reused number's packets on top).
+ *   reused (the slot keeps counting the reused number's packets on top), and also when
+ *   slots_bypass sends a key that owns a slot to the hash from then on.
  * - The increments are plain, like the hash's: a nested run for the same key between the
  *   load and the store of an increment loses one increment; that needs the same probe,
  *   namespace, state, zone and status in both contexts and a window of a few instructions.
  */
-static __always_inline int count_slot(__u64 w0, __u64 w1, __u32 netns, __u32 len)
+static __always_inline int count_slot(__u64 w0, __u64 w1, __u32 len)
 {
 	__u32 idx = (((w0 ^ (w1 * 0x9E3779B97F4A7C15ULL)) * 0x9E3779B97F4A7C15ULL) >> 40) & slot_mask;
 	struct nfct_slot *s = bpf_map_lookup_elem(&slots, &idx);
@@ -218,16 +259,22 @@ static __always_inline int count_slot(__u64 w0, __u64 w1, __u32 netns, __u32 len
 	__sync_fetch_and_add(&s->ready, 1);
 	if (*(volatile __u32 *)&s->ready != 1)
 		return 0;
-	s->key.netns = netns;
+	s->key.netns = w0 >> 32;
 	w[1] = w1;
 	s->packets = 1;
 	s->bytes = len;
 	asm volatile("" ::: "memory");
 	s->ready = NFCT_SLOT_READY;
+	slot_claimed();
 	return 1;
 }
 
 /*
+ * Counts one packet. The key is built once, straight into the two 64-bit words a slot
+ * starts with, and only those words and `len` stay live: the sampling call, the slot
+ * compare and the hash fallback all take the key from them (the hash key is the same
+ * 16 bytes on the stack, minus the first 4), so the common path spills nothing.
+ *
  * Plain (non-atomic) increments: the values are per CPU and BPF programs run with
  * migration disabled. The one way to lose an increment is a softirq on the same CPU
  * interrupting this program between load and store *for the same key*, which needs the
@@ -235,58 +282,51 @@ static __always_inline int count_slot(__u64 w0, __u64 w1, __u32 netns, __u32 len
  */
 static __always_inline void count(__u8 probe, __u32 netns, unsigned long nfct, __u32 len)
 {
-	struct nfct_key key = {};
-	/* The key's fields in registers: the slot compare needs no stack copy of the key. */
-	__u64 zone = 0, zone_dir = 0, state, status = 0;
+	/* struct nfct_key in place after a slot's `ready` word (see struct nfct_slot). */
+	union {
+		__u64 w[2];
+		struct {
+			__u32 ready;
+			struct nfct_key key;
+		} k;
+	} kw;
+	struct nf_conn *ct = NULL;
+	__u64 w0 = NFCT_SLOT_READY | ((__u64)netns << 32);
+	__u64 w1 = (__u64)probe << 24; /* zone | zone_dir << 16 | probe << 24 | state << 32 | status << 48 */
 
 	if (!nfct) {
-		state = NFCT_STATE_NO_CT;
+		w1 |= (__u64)NFCT_STATE_NO_CT << 32;
 	} else {
 		/* Untracked packets carry ctinfo 7 and a NULL conntrack pointer. */
-		struct nf_conn *ct = (struct nf_conn *)(nfct & ~NFCT_CTINFO_MASK);
-
-		state = nfct & NFCT_CTINFO_MASK;
+		ct = (struct nf_conn *)(nfct & ~NFCT_CTINFO_MASK);
+		w1 |= (__u64)(nfct & NFCT_CTINFO_MASK) << 32;
 		if (ct) {
 			if (nf_conn_btf_id) {
 				const struct nf_conn *c = bpf_rdonly_cast(ct, nf_conn_btf_id);
 
-				status = c->status & 0xffff;
+				w1 |= (__u64)(__u16)c->status << 48;
 				/* CONFIG_NF_CONNTRACK_ZONES=n kernels have no zone member. */
-				if (bpf_core_field_exists(ct->zone)) {
-					zone = c->zone.id;
-					zone_dir = c->zone.dir;
-				}
+				if (bpf_core_field_exists(ct->zone))
+					w1 |= (__u64)c->zone.id | ((__u64)c->zone.dir << 16);
 			} else {
-				status = BPF_CORE_READ(ct, status) & 0xffff;
+				w1 |= (__u64)(__u16)BPF_CORE_READ(ct, status) << 48;
 				if (bpf_core_field_exists(ct->zone)) {
 					struct nf_conntrack_zone z;
 
 					BPF_CORE_READ_INTO(&z, ct, zone);
-					zone = z.id;
-					zone_dir = z.dir;
+					w1 |= (__u64)z.id | ((__u64)z.dir << 16);
 				}
 			}
 			if (sample_rate)
-				maybe_sample(probe, netns, state, ct);
+				maybe_sample(ct, w0, w1);
 		}
 	}
 
-	if (slots_on) {
-		/* The slot's first 16 bytes as two words (struct nfct_slot, little endian). */
-		__u64 w0 = NFCT_SLOT_READY | ((__u64)netns << 32);
-		__u64 w1 = zone | (zone_dir << 16) | ((__u64)probe << 24) | (state << 32) | (status << 48);
-
-		if (count_slot(w0, w1, netns, len))
-			return;
-	}
-
-	key.netns = netns;
-	key.zone = zone;
-	key.zone_dir = zone_dir;
-	key.probe = probe;
-	key.state = state;
-	key.status = status;
-	count_in_hash(&counters, &key, probe, len);
+	if (slots_on && !slots_bypass && count_slot(w0, w1, len))
+		return;
+	kw.w[0] = w0;
+	kw.w[1] = w1;
+	count_in_hash(&counters, &kw.k.key, probe, len);
 }
 
 /*

@@ -115,12 +115,12 @@ struct nfct_event {
 	struct nfct_ev_conn parent;
 };
 
-/* Per-CPU sampling state and counters. */
+/* Per-CPU sampling state and counters, and the count of claimed slots. */
 struct nfct_sampler {
 	__u64 sampled;    /* packets chosen for sampling, dropped ones included */
 	__u64 dropped;    /* sampled but the ring buffer was full */
 	__u32 countdown;  /* tracked packets until the next sample */
-	__u32 pad;
+	__u32 slots_claimed; /* counting slots this CPU has claimed (see nfct.bpf.c) */
 };
 
 #endif /* NFCT_SHARED_H */
