@@ -56,6 +56,7 @@ struct {
  * off: slots_on is then 0, the verifier drops the slot code and the map keeps 1 entry).
  */
 const volatile __u32 slot_mask = 0;
+const volatile __u32 slot_shift = 63; /* 64 - log2(slots): the first slot from the top bits */
 const volatile __u8 slots_on = 0;
 
 struct {
@@ -209,8 +210,8 @@ static __noinline void slot_claimed(void)
 }
 
 /*
- * The slot fast path. Returns 1 when the packet was counted in a slot, 0 when it belongs
- * in the hash. w0 and w1 are the slot's first 16 bytes as the key makes them (struct
+ * The slot fast path at slot `idx`. Returns 1 when the packet was counted in that slot, 0
+ * when the slot is another key's (or a claim is under way). w0 and w1 are the slot's first 16 bytes as the key makes them (struct
  * nfct_slot, little endian): NFCT_SLOT_READY | netns << 32, and the rest of the key.
  *
  * Concurrency argument (one copy of the array per CPU):
@@ -222,11 +223,12 @@ static __noinline void slot_claimed(void)
  *   runs to completion inside one instruction gap of the first. Claiming a slot must
  *   therefore have one winner: the claimant adds 1 to `ready` (an atomic add, in BPF
  *   ISA v1) and owns the slot only when it then reads exactly 1. A nested run that sees
- *   `ready` != 0 goes to the hash. If a nested run claims the slot completely between
- *   our test of 0 and our add, our add leaves `ready` = READY + 1: we read not-1 and go
- *   to the hash; its packet stays counted (userspace takes every slot with the READY bit)
- *   while later packets of its key fail the exact compare and go to the hash. Either way
- *   every packet lands in exactly one place.
+ *   `ready` != 0 goes on (to its second slot, then the hash). If a nested run claims the
+ *   slot completely between our test of 0 and our add, our add leaves `ready` = READY + 1:
+ *   we read not-1 and go on; its packet stays counted (userspace takes every slot with
+ *   the READY bit) while later packets of its key fail the exact compare and go on. A key
+ *   may so own both of its slots; userspace adds every slot of a key. Either way every
+ *   packet lands in exactly one place.
  * - The owner stores the key, its first packet, and only then (after a compiler barrier;
  *   x86 keeps stores in order) `ready` = READY. The key never changes afterwards, and the
  *   counters only grow: a reader that sees READY (it reads the first word first, the
@@ -240,9 +242,8 @@ static __noinline void slot_claimed(void)
  *   load and the store of an increment loses one increment; that needs the same probe,
  *   namespace, state, zone and status in both contexts and a window of a few instructions.
  */
-static __always_inline int count_slot(__u64 w0, __u64 w1, __u32 len)
+static __always_inline int count_slot(__u32 idx, __u64 w0, __u64 w1, __u32 len)
 {
-	__u32 idx = (((w0 ^ (w1 * 0x9E3779B97F4A7C15ULL)) * 0x9E3779B97F4A7C15ULL) >> 40) & slot_mask;
 	struct nfct_slot *s = bpf_map_lookup_elem(&slots, &idx);
 	__u64 *w;
 
@@ -322,8 +323,21 @@ static __always_inline void count(__u8 probe, __u32 netns, unsigned long nfct, _
 		}
 	}
 
-	if (slots_on && !slots_bypass && count_slot(w0, w1, len))
-		return;
+	if (slots_on && !slots_bypass) {
+		/*
+		 * Two choices of slot: the first from the top bits of a multiplicative hash (they
+		 * depend on every bit of the key; the status bits are the key's top bits), the
+		 * second, tried only when the first is another key's, from its middle bits. A hot
+		 * key then goes to the hash only when both of its slots were taken first (often
+		 * by short-lived keys such as a connection's first packets), which with a few
+		 * dozen keys per CPU is rare instead of a percent per key.
+		 */
+		__u64 h = (w0 ^ (w1 * 0x9E3779B97F4A7C15ULL)) * 0x9E3779B97F4A7C15ULL;
+
+		if (count_slot((h >> slot_shift) & slot_mask, w0, w1, len) ||
+		    count_slot((h >> 24) & slot_mask, w0, w1, len))
+			return;
+	}
 	kw.w[0] = w0;
 	kw.w[1] = w1;
 	count_in_hash(&counters, &kw.k.key, probe, len);

@@ -41,6 +41,9 @@ nfct_bpf* open_and_load(const ProgramOptions& opts, bool with_tp, int& err) {
   bpf_map__set_max_entries(skel->maps.slots, opts.slots ? opts.slots : 1);
   skel->rodata->slots_on = opts.slots != 0;
   skel->rodata->slot_mask = opts.slots ? opts.slots - 1 : 0;
+  // The first slot index is the hash's top log2(slots) bits (63 with one slot: the mask
+  // then makes it 0; a 64-bit shift by 64 is undefined).
+  skel->rodata->slot_shift = opts.slots > 1 ? 64 - static_cast<uint32_t>(__builtin_ctz(opts.slots)) : 63;
   // Once a CPU has claimed 3/4 of its slots, most label sets no longer find a slot of
   // their own and the probe costs more than it saves (bench/run.py, "keys"): the program
   // then counts in the hash only. Small arrays (tests force collisions with 1 or 16
