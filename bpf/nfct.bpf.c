@@ -136,7 +136,6 @@ static __noinline void sample(struct nfct_sampler *s, struct nf_conn *ct, __u64 
 	struct nf_conn *master;
 	__u64 avail;
 
-	s->countdown = sample_rate;
 	s->sampled++;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -165,21 +164,49 @@ static __noinline void sample(struct nfct_sampler *s, struct nf_conn *ct, __u64 
 }
 
 /*
- * The sampling decision, a per-CPU countdown: on the unsampled path one per-CPU array
- * lookup with a constant key (inlined by the verifier into a bounds check and a per-CPU
- * address), a load, a compare, a decrement and a store. Nothing else is on that path.
+ * The sampling countdowns of CPUs 0..NFCT_CD_CPUS-1, in .bss: an array indexed by the CPU
+ * number (bpf_get_smp_processor_id() is inlined into one per-CPU load) is one cache line
+ * per packet, where the per-CPU `sampler` map is two (the map's pointer table, then the
+ * value), and the unsampled path touches nothing else. 128 bytes apart with the counter
+ * in the middle: whatever the alignment of the map's data, no two CPUs' counters share a
+ * cache line. Only the owning CPU reads and writes its counter (BPF programs run with
+ * migration disabled); a nested run on the same CPU can at worst lose one decrement.
+ * CPUs beyond the array use the countdown in `sampler`.
+ */
+struct nfct_countdown sample_countdown[NFCT_CD_CPUS];
+
+/*
+ * The sampling decision: on the unsampled path a load, a compare, a decrement and a store
+ * of this CPU's countdown; the per-CPU `sampler` map (the counts userspace reads) is only
+ * looked up for a sampled packet.
  */
 static __always_inline void maybe_sample(struct nf_conn *ct, __u64 w0, __u64 w1)
 {
+	__u32 cpu = bpf_get_smp_processor_id();
 	__u32 zero = 0;
-	struct nfct_sampler *s = bpf_map_lookup_elem(&sampler, &zero);
+	struct nfct_sampler *s;
 
+	if (cpu < NFCT_CD_CPUS) {
+		__u32 *cd = &sample_countdown[cpu].countdown;
+
+		if (*cd > 1) {
+			(*cd)--;
+			return;
+		}
+		*cd = sample_rate;
+		s = bpf_map_lookup_elem(&sampler, &zero);
+		if (s)
+			sample(s, ct, w0, w1);
+		return;
+	}
+	s = bpf_map_lookup_elem(&sampler, &zero);
 	if (!s)
 		return;
 	if (s->countdown > 1) {
 		s->countdown--;
 		return;
 	}
+	s->countdown = sample_rate;
 	sample(s, ct, w0, w1);
 }
 
