@@ -862,7 +862,7 @@ def render_keys(keys: dict) -> list[str]:
          "for the new and established states of the first datagrams). ns per program run above "
          "the empty program at the same hooks, after a 1 s warm-up flood. With the default 4096 "
          "slots per CPU, label sets beyond the slots (and the ones whose slot another took) go to "
-         "the hash; once a CPU has claimed 3/4 of its slots, the program skips the slot probe and "
+         "the hash; once a CPU has claimed 3/4 of its slots, the program skips the slot probe on that CPU and "
          "counts in the hash only (`slots_bypass` in `bpf/nfct.bpf.c`); with slots off every packet takes the hash.", "",
          "| label sets (ports) | slots 4096: ours − floor, ns | hash entries | slots off: ours − floor, ns | hash entries |",
          "|---|---|---|---|---|"]

@@ -164,36 +164,34 @@ static __noinline void sample(struct nfct_sampler *s, struct nf_conn *ct, __u64 
 }
 
 /*
- * The sampling countdowns of CPUs 0..NFCT_CD_CPUS-1, in .bss: an array indexed by the CPU
- * number (bpf_get_smp_processor_id() is inlined into one per-CPU load) is one cache line
- * per packet, where the per-CPU `sampler` map is two (the map's pointer table, then the
- * value), and the unsampled path touches nothing else. 128 bytes apart with the counter
- * in the middle: whatever the alignment of the map's data, no two CPUs' counters share a
- * cache line. Only the owning CPU reads and writes its counter (BPF programs run with
- * migration disabled); a nested run on the same CPU can at worst lose one decrement.
- * CPUs beyond the array use the countdown in `sampler`.
+ * Per-CPU words read by every packet, in .bss, indexed by the CPU number
+ * (bpf_get_smp_processor_id() is inlined into one per-CPU load): the sampling countdown
+ * and the slot bypass flag share one cache line per CPU, where the per-CPU `sampler` map
+ * costs two (the map's pointer table, then the value) and a global flag a third. 128
+ * bytes per CPU with the words in the middle: whatever the alignment of the map's data,
+ * no two CPUs' words share a cache line. Only the owning CPU reads and writes them (BPF
+ * programs run with migration disabled); a nested run on the same CPU can at worst lose
+ * one decrement. CPUs from NFCT_HOT_CPUS on use the countdown in `sampler` and never
+ * bypass their slots.
  */
-struct nfct_countdown sample_countdown[NFCT_CD_CPUS];
+struct nfct_cpu_hot cpu_hot[NFCT_HOT_CPUS];
 
 /*
  * The sampling decision: on the unsampled path a load, a compare, a decrement and a store
  * of this CPU's countdown; the per-CPU `sampler` map (the counts userspace reads) is only
  * looked up for a sampled packet.
  */
-static __always_inline void maybe_sample(struct nf_conn *ct, __u64 w0, __u64 w1)
+static __always_inline void maybe_sample(struct nfct_cpu_hot *hot, struct nf_conn *ct, __u64 w0, __u64 w1)
 {
-	__u32 cpu = bpf_get_smp_processor_id();
 	__u32 zero = 0;
 	struct nfct_sampler *s;
 
-	if (cpu < NFCT_CD_CPUS) {
-		__u32 *cd = &sample_countdown[cpu].countdown;
-
-		if (*cd > 1) {
-			(*cd)--;
+	if (hot) {
+		if (hot->countdown > 1) {
+			hot->countdown--;
 			return;
 		}
-		*cd = sample_rate;
+		hot->countdown = sample_rate;
 		s = bpf_map_lookup_elem(&sampler, &zero);
 		if (s)
 			sample(s, ct, w0, w1);
@@ -211,29 +209,26 @@ static __always_inline void maybe_sample(struct nf_conn *ct, __u64 w0, __u64 w1)
 }
 
 /*
- * Set (to 1) by the first CPU whose claimed slots reach slots_bypass_at: from then on
- * every CPU skips the slot probe and counts in the hash. With more label sets than
- * slots, almost every probe misses, and a miss costs a cache (and TLB) miss on a random
- * slot on top of the hash, which made many keys slower with slots than without them.
- * Exactness does not depend on it: a key's packets may be in its slot, in the hash or
- * both, and userspace adds the two. Only BPF writes it; it is read by every packet of
- * every CPU, written once, so the cache line stays shared.
+ * cpu_hot[cpu].slots_bypass is set (to 1) when that CPU has claimed slots_bypass_at of
+ * its slots: from then on that CPU skips the slot probe and counts in the hash. With
+ * more label sets than slots, almost every probe misses, and a miss costs a cache (and
+ * TLB) miss on a random slot on top of the hash, which made many keys slower with slots
+ * than without them. Exactness does not depend on it: a key's packets may be in its
+ * slot, in the hash or both, and userspace adds the two.
  */
-__u32 slots_bypass = 0;
-/* Claimed slots on one CPU at which slots_bypass is set (0: never; config: maps.slots). */
-const volatile __u32 slots_bypass_at = 0;
+const volatile __u32 slots_bypass_at = 0; /* 0: never (set by the exporter from maps.slots) */
 
-/* A slot was claimed on this CPU: count it, and turn the slots off when too many are. */
+/* A slot was claimed on this CPU: count it, and turn this CPU's slots off when too many are. */
 static __noinline void slot_claimed(void)
 {
-	__u32 zero = 0;
+	__u32 zero = 0, cpu = bpf_get_smp_processor_id();
 	struct nfct_sampler *s = bpf_map_lookup_elem(&sampler, &zero);
 
 	if (!s)
 		return;
 	s->slots_claimed++;
-	if (slots_bypass_at && s->slots_claimed >= slots_bypass_at)
-		slots_bypass = 1;
+	if (slots_bypass_at && s->slots_claimed >= slots_bypass_at && cpu < NFCT_HOT_CPUS)
+		cpu_hot[cpu].slots_bypass = 1;
 }
 
 /*
@@ -319,6 +314,8 @@ static __always_inline void count(__u8 probe, __u32 netns, unsigned long nfct, _
 		} k;
 	} kw;
 	struct nf_conn *ct = NULL;
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct nfct_cpu_hot *hot = cpu < NFCT_HOT_CPUS ? &cpu_hot[cpu] : NULL;
 	__u64 w0 = NFCT_SLOT_READY | ((__u64)netns << 32);
 	__u64 w1 = (__u64)probe << 24; /* zone | zone_dir << 16 | probe << 24 | state << 32 | status << 48 */
 
@@ -346,11 +343,11 @@ static __always_inline void count(__u8 probe, __u32 netns, unsigned long nfct, _
 				}
 			}
 			if (sample_rate)
-				maybe_sample(ct, w0, w1);
+				maybe_sample(hot, ct, w0, w1);
 		}
 	}
 
-	if (slots_on && !slots_bypass) {
+	if (slots_on && !(hot && hot->slots_bypass)) {
 		/*
 		 * Two choices of slot: the first from the top bits of a multiplicative hash (they
 		 * depend on every bit of the key; the status bits are the key's top bits), the

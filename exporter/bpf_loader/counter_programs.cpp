@@ -8,7 +8,7 @@
 #include "bpf_links.h"
 #include "error.h"
 #include "log.h"
-#include "nfct.h"  // before the skeleton: its .bss names struct nfct_countdown
+#include "nfct.h"  // before the skeleton: its .bss names struct nfct_cpu_hot
 #include "nfct.skel.h"
 
 namespace nfct {
