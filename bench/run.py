@@ -68,7 +68,7 @@ TARGETS = {
 
 MODES = {
     "quick": dict(
-        bpf_rounds=2, bpf_seconds=3.0, ablation_rounds=2, keys_rounds=1, keys_seconds=3.0,
+        bpf_rounds=2, bpf_seconds=3.0, ablation_rounds=2, keys_rounds=2, keys_seconds=3.0,
         tput_reps=12, tput_control_reps=6, tput_seconds=1.0,
         scrape_cells=[(1, 1), (100, 1), (1000, 1), (10000, 1), (1, 10), (100, 10), (1000, 10),
                       (1, 100), (100, 100)],
@@ -827,8 +827,11 @@ def phase_keys(lab: Lab, P: dict) -> dict:
 
     try:
         for rnd in range(P["keys_rounds"]):
-            for slots in (None, 0):
-                for n in KEYS_COUNTS:
+            # Side by side: both slot settings for one label-set count one after the other
+            # (in alternating order), so the conntrack table, the machine's load and the
+            # time since the last run are the same for both.
+            for i, n in enumerate(KEYS_COUNTS):
+                for slots in ((None, 0) if (rnd + i) % 2 == 0 else (0, None)):
                     with Exporter(lab, [pair.a, pair.b], sample_rate=0, slots=slots) as ex:
                         ours = ex.prog_id()
                         send(n, 1.0)  # warm-up: every label set and conntrack entry exists
