@@ -9,8 +9,8 @@
  *          per tracepoint, identified by the link's BPF cookie (kernel 6.10+).
  *
  * Both read skb->_nfct and add the packet to its key's slot in a per-CPU array (one
- * inlined array access and two 64-bit compares), or, when that slot belongs to another
- * key, to a per-CPU hash entry.
+ * inlined array access and two 64-bit compares), or, when both of the key's slots belong
+ * to other keys (or this CPU's slots are bypassed), to a per-CPU hash entry.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
