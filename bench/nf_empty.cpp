@@ -1,7 +1,7 @@
 // nf_empty: attaches the empty BPF netfilter program (empty.bpf.c) at the given hooks, the
 // floor the benchmark subtracts from nfct_exporter's per-packet cost.
 //
-//   nf_empty [--enable-stats] [--priority=N] [--variants] NETNS:HOOK[:ipv4|ipv6] ...
+//   nf_empty [--enable-stats] [--priority=N] [--variants[=NAME,...]] NETNS:HOOK[:ipv4|ipv6] ...
 //
 // NETNS is a path (/run/netns/NAME, /proc/PID/ns/net); HOOK is prerouting, input, forward,
 // output or postrouting. The default priority INT_MAX - 3 runs right before the
@@ -9,7 +9,9 @@
 // file descriptor, which turns kernel BPF run-time statistics on for as long as this
 // process lives (as kernel.bpf_stats_enabled=1 does, without touching the sysctl).
 // With --variants it also attaches the programs of variants.bpf.c (the counting path cut
-// into steps) at the same hooks, at priorities N-1, N-2, ... (before the empty program).
+// into steps) at the same hooks, at priorities N-1, N-2, ... (before the empty program);
+// --variants=v_cast attaches only the named ones (the others are not even loaded), so one
+// step can be measured next to the exporter without the others' cache footprint.
 // Prints one JSON line {"prog_id": N, "links": K, "stats": true|false, "priority": P,
 // "variants": {"name": {"id": N, "priority": P}, ...}} on stdout once every link is made, then waits for SIGTERM
 // or SIGINT and exits 0; exits 1 on any error (3 when a link is refused with EBUSY: another
@@ -93,6 +95,7 @@ void set_netfilter_type(bpf_program* p) {
 
 int main(int argc, char** argv) {
   bool stats = false, variants = false;
+  std::string only;  // comma-separated variant names; empty: all
   int32_t priority = INT_MAX - 3;
   std::vector<Attach> attaches;
   for (int i = 1; i < argc; i++) {
@@ -101,10 +104,13 @@ int main(int argc, char** argv) {
       stats = true;
     } else if (arg == "--variants") {
       variants = true;
+    } else if (arg.rfind("--variants=", 0) == 0) {
+      variants = true;
+      only = "," + arg.substr(11) + ",";
     } else if (arg.rfind("--priority=", 0) == 0) {
       priority = static_cast<int32_t>(std::stol(arg.substr(11)));
     } else if (arg == "--help" || arg == "-h") {
-      std::printf("usage: nf_empty [--enable-stats] [--priority=N] [--variants] NETNS:HOOK[:ipv4|ipv6] ...\n");
+      std::printf("usage: nf_empty [--enable-stats] [--priority=N] [--variants[=NAME,...]] NETNS:HOOK[:ipv4|ipv6] ...\n");
       return 0;
     } else {
       Attach a;
@@ -151,11 +157,18 @@ int main(int argc, char** argv) {
       btf__free(vmlinux);
     }
     bpf_program* p;
-    bpf_object__for_each_program(p, vskel->obj) set_netfilter_type(p);
+    int chosen = 0;
+    bpf_object__for_each_program(p, vskel->obj) {
+      set_netfilter_type(p);
+      bool want = only.empty() || only.find("," + std::string(bpf_program__name(p)) + ",") != std::string::npos;
+      bpf_program__set_autoload(p, want);
+      chosen += want;
+    }
+    if (chosen == 0) die("--variants=" + only.substr(1, only.size() - 2) + ": no such variant");
     if (int err = variants_bpf__load(vskel)) die(std::string("loading the variants: ") + std::strerror(-err));
     int32_t prio = priority;
     bpf_object__for_each_program(p, vskel->obj)
-      progs.push_back({bpf_program__name(p), bpf_program__fd(p), --prio});
+      if (bpf_program__autoload(p)) progs.push_back({bpf_program__name(p), bpf_program__fd(p), --prio});
   }
 
   nfct::UniqueFd home(::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));

@@ -115,12 +115,24 @@ struct nfct_event {
 	struct nfct_ev_conn parent;
 };
 
-/* Per-CPU sampling state and counters. */
+/* Per-CPU sampling state and counters, and the count of claimed slots. */
 struct nfct_sampler {
 	__u64 sampled;    /* packets chosen for sampling, dropped ones included */
 	__u64 dropped;    /* sampled but the ring buffer was full */
-	__u32 countdown;  /* tracked packets until the next sample */
-	__u32 pad;
+	__u32 countdown;  /* tracked packets until the next sample (CPUs past nfct.bpf.c's cpu_hot) */
+	__u32 slots_claimed; /* counting slots this CPU has claimed (see nfct.bpf.c) */
+};
+
+/*
+ * One CPU's words in nfct.bpf.c's .bss (cpu_hot[cpu]): 128 bytes per CPU with the words
+ * in the middle, so no two CPUs' words share a cache line.
+ */
+#define NFCT_HOT_CPUS 512
+struct nfct_cpu_hot {
+	__u32 before[16];
+	__u32 countdown;    /* tracked packets until the next sample */
+	__u32 slots_bypass; /* 1: this CPU counts in the hash only (see nfct.bpf.c) */
+	__u32 after[14];
 };
 
 #endif /* NFCT_SHARED_H */

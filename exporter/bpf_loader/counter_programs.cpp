@@ -8,6 +8,7 @@
 #include "bpf_links.h"
 #include "error.h"
 #include "log.h"
+#include "nfct.h"  // before the skeleton: its .bss names struct nfct_cpu_hot
 #include "nfct.skel.h"
 
 namespace nfct {
@@ -15,13 +16,22 @@ namespace {
 
 std::string errstr(int err) { return std::strerror(err < 0 ? -err : err); }
 
-// The kernel's BTF id of struct nf_conn (see nfct.bpf.c), or 0 to read through probes.
-uint32_t nf_conn_btf_id() {
+// The kernel's BTF ids of struct nf_conn and struct sk_buff (see nfct.bpf.c), 0 where
+// unknown: the programs then read those through probes.
+struct KernelStructIds {
+  uint32_t nf_conn = 0;
+  uint32_t sk_buff = 0;
+};
+KernelStructIds kernel_struct_ids() {
+  KernelStructIds ids;
   btf* vmlinux = btf__load_vmlinux_btf();
-  if (!vmlinux) return 0;
+  if (!vmlinux) return ids;
   int id = btf__find_by_name_kind(vmlinux, "nf_conn", BTF_KIND_STRUCT);
+  if (id > 0) ids.nf_conn = static_cast<uint32_t>(id);
+  id = btf__find_by_name_kind(vmlinux, "sk_buff", BTF_KIND_STRUCT);
+  if (id > 0) ids.sk_buff = static_cast<uint32_t>(id);
   btf__free(vmlinux);
-  return id > 0 ? static_cast<uint32_t>(id) : 0;
+  return ids;
 }
 
 // Returns the loaded skeleton, or nullptr with `err` set to the negative errno.
@@ -36,11 +46,21 @@ nfct_bpf* open_and_load(const ProgramOptions& opts, bool with_tp, int& err) {
   bpf_program__set_expected_attach_type(skel->progs.nfct_nf,
                                         static_cast<bpf_attach_type>(kBpfAttachNetfilter));
   bpf_program__set_autoload(skel->progs.nfct_tp, with_tp);
-  skel->rodata->nf_conn_btf_id = nf_conn_btf_id();
+  const KernelStructIds ids = kernel_struct_ids();
+  skel->rodata->nf_conn_btf_id = ids.nf_conn;
+  skel->rodata->sk_buff_btf_id = ids.sk_buff;
   bpf_map__set_max_entries(skel->maps.counters, opts.max_entries);
   bpf_map__set_max_entries(skel->maps.slots, opts.slots ? opts.slots : 1);
   skel->rodata->slots_on = opts.slots != 0;
   skel->rodata->slot_mask = opts.slots ? opts.slots - 1 : 0;
+  // The first slot index is the hash's top log2(slots) bits (63 with one slot: the mask
+  // then makes it 0; a 64-bit shift by 64 is undefined).
+  skel->rodata->slot_shift = opts.slots > 1 ? 64 - static_cast<uint32_t>(__builtin_ctz(opts.slots)) : 63;
+  // Once a CPU has claimed 3/4 of its slots, most label sets no longer find a slot of
+  // their own and the probe costs more than it saves (bench/run.py, "keys"): the program
+  // then counts in the hash only. Small arrays (tests force collisions with 1 or 16
+  // slots) never switch.
+  skel->rodata->slots_bypass_at = opts.slots >= 256 ? opts.slots - opts.slots / 4 : 0;
   bpf_map__set_max_entries(skel->maps.events, opts.ring_buffer_bytes);
   skel->rodata->sample_rate = opts.sample_rate;
   err = nfct_bpf__load(skel);
