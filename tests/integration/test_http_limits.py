@@ -278,7 +278,21 @@ class HttpLimitsTest(NfctTestCase):
         over = open_conn("127.0.0.4")
         self.assertTrue(closed_at_once(over), "the 17th connection stayed open")
         self.assertFalse(closed_at_once(first[1]), "an admitted connection was closed")
-        third.pop().close()
+        # Free one slot deterministically: a request that asks the server to close, read to
+        # the end (the server releases the slot before it closes). Closing the socket from
+        # this side instead races the next scrape: until the server has seen the FIN, the
+        # slot is still held and that scrape would be refused.
+        last = third.pop()
+        last.settimeout(5)
+        last.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while True:
+            chunk = last.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+        last.close()
+        self.assertTrue(answer.startswith(b"HTTP/1.1 200"), answer[:100])
         open_count(15 + 1)
         m = self._metrics(ex)
         self.assertEqual(m.get("nfct_exporter_http_connections_refused_total", reason="per_client"), 1)
