@@ -14,7 +14,8 @@ import socket
 import threading
 import time
 
-from nfct_harness import IPV4_PROBES, NfctTestCase, Metrics, conntrack_on, http_get_from, wait_for
+from nfct_harness import (IPV4_PROBES, NfctTestCase, Metrics, conntrack_on, http_get_from, read_to_eof,
+                          wait_for)
 
 ATTACKER = "127.0.0.1"
 OTHER = "127.0.0.2"
@@ -285,12 +286,7 @@ class HttpLimitsTest(NfctTestCase):
         last = third.pop()
         last.settimeout(5)
         last.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        answer = b""
-        while True:
-            chunk = last.recv(65536)
-            if not chunk:
-                break
-            answer += chunk
+        answer = read_to_eof(last)
         last.close()
         self.assertTrue(answer.startswith(b"HTTP/1.1 200"), answer[:100])
         open_count(15 + 1)

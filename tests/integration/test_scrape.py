@@ -13,7 +13,8 @@ import time
 import unittest
 
 from events_harness import FollowStream
-from nfct_harness import IPV4_PROBES, Metrics, NfctTestCase, conntrack_on, key, ping, wait_for
+from nfct_harness import (IPV4_PROBES, Metrics, NfctTestCase, conntrack_on, key, ping, read_to_eof,
+                          wait_for)
 
 IN, POST = "nf:ipv4:input", "nf:ipv4:postrouting"
 PINGS = 7
@@ -216,12 +217,7 @@ class ScrapeTest(NfctTestCase):
         self.addCleanup(s.close)
         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         t0 = time.monotonic()
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        data = read_to_eof(s)
         self.assertTrue(data.startswith(b"HTTP/1.1 200"), data[:100])
         self.assertTrue(data.endswith(b"ok\n"), data[-100:])
         self.assertLess(time.monotonic() - t0, 8)

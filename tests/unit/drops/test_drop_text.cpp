@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "drop_collector.h"
+#include "drop_entry.h"
 
 namespace {
 
@@ -17,17 +18,6 @@ using BtfPtr = std::unique_ptr<btf, decltype(&btf__free)>;
 
 constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
 
-nfct::DropEntry drop(uint32_t netns, uint32_t reason, uint8_t state, uint16_t zone, uint64_t packets,
-                     uint64_t bytes) {
-  nfct::DropEntry e{};
-  e.key.netns = netns;
-  e.key.reason = reason;
-  e.key.state = state;
-  e.key.zone = zone;
-  e.value.packets = packets;
-  e.value.bytes = bytes;
-  return e;
-}
 
 }  // namespace
 
@@ -41,11 +31,11 @@ TEST_CASE("drop families: direct text equals the prometheus-cpp text, edge value
   REQUIRE(reasons);
   // Out of order, as the map returns them; the last two differ in nothing the labels show.
   const std::vector<nfct::DropEntry> entries{
-      drop(0xffffffffu, 12, 2, 65535, kMax, kMax - 1),
-      drop(7, 15, NFCT_STATE_NO_CT, 0, 0, 0),
-      drop(0, 99, NFCT_STATE_UNTRACKED, 0, 1, 60),  // no namespace, unnamed reason
-      drop(7, 12, 0, 9, 3, 300),
-      drop(7, 12, 0, 9, 4, 400),
+      drop_entry(0xffffffffu, 12, 2, 65535, kMax, kMax - 1),
+      drop_entry(7, 15, NFCT_STATE_NO_CT, 0, 0, 0),
+      drop_entry(0, 99, NFCT_STATE_UNTRACKED, 0, 1, 60),  // no namespace, unnamed reason
+      drop_entry(7, 12, 0, 9, 3, 300),
+      drop_entry(7, 12, 0, 9, 4, 400),
   };
   std::string got;
   nfct::render_drop_families(entries, *reasons, got);

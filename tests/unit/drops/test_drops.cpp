@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "drop_counters.h"
+#include "drop_entry.h"
 #include "drop_probe.h"
 #include "drop_reasons.h"
 #include "nfct.h"
@@ -33,16 +34,6 @@ BtfPtr btf_with_reasons(const std::vector<std::pair<const char*, int64_t>>& valu
   return b;
 }
 
-DropEntry drop(uint32_t netns, uint32_t reason, uint8_t state, uint16_t zone, uint64_t packets, uint64_t bytes) {
-  DropEntry e{};
-  e.key.netns = netns;
-  e.key.reason = reason;
-  e.key.state = state;
-  e.key.zone = zone;
-  e.value.packets = packets;
-  e.value.bytes = bytes;
-  return e;
-}
 
 // {"labels as netns/reason/state/zone": value} of one family.
 std::map<std::string, double> samples(const prometheus::MetricFamily& f) {
@@ -110,11 +101,11 @@ TEST_CASE("drop families: one sample per (netns, reason, state, zone), packets a
   auto reasons = DropReasons::from_btf(b.get());
   REQUIRE(reasons);
   std::vector<DropEntry> entries{
-      drop(7, 12, 2, 0, 5, 500),                   // new
-      drop(7, 12, 0, 9, 3, 300),                   // established, zone 9
-      drop(7, 15, NFCT_STATE_NO_CT, 0, 4, 400),    // no conntrack entry
-      drop(0, 99, NFCT_STATE_UNTRACKED, 0, 1, 60), // no namespace, unnamed reason
-      drop(8, 12, 3, 0, 2, 200),                   // reply
+      drop_entry(7, 12, 2, 0, 5, 500),                   // new
+      drop_entry(7, 12, 0, 9, 3, 300),                   // established, zone 9
+      drop_entry(7, 15, NFCT_STATE_NO_CT, 0, 4, 400),    // no conntrack entry
+      drop_entry(0, 99, NFCT_STATE_UNTRACKED, 0, 1, 60), // no namespace, unnamed reason
+      drop_entry(8, 12, 3, 0, 2, 200),                   // reply
   };
   auto f = nfct::drop_families(entries, *reasons);
   REQUIRE(f.size() == 2);
