@@ -436,12 +436,13 @@ def proc_cpu_seconds(pid: int) -> float:
 
 
 class Exporter:
-    EXPORTER_MAPS = ("counters", "slots", "overflow", "events", "sampler")
+    EXPORTER_MAPS = ("counters", "slot_keys", "slot_counts", "overflow", "events", "sampler")
 
     def __init__(self, lab: Lab, netns: list[str], sample_rate: int = 0, max_entries: int = 65536,
                  probes: list[str] | None = None, env: dict | None = None, ring_bytes: int | None = None,
-                 slots: int | None = None):
+                 slots: int | None = None, drop_slots: int | None = None):
         self.lab, self.netns, self.sample_rate, self.slots = lab, netns, sample_rate, slots
+        self.drop_slots = drop_slots
         self.max_entries, self.probes, self.env, self.ring_bytes = max_entries, probes, env, ring_bytes
         self.proc: subprocess.Popen | None = None
         self.port = 0
@@ -460,6 +461,8 @@ class Exporter:
         ]
         if self.ring_bytes:
             lines.append(f"  ring_buffer_size: {self.ring_bytes}")
+        if self.drop_slots is not None:
+            lines += ["drops:", f"  slots: {self.drop_slots}"]
         return "\n".join(lines) + "\n"
 
     def start(self) -> "Exporter":
@@ -1023,8 +1026,8 @@ def scrape_stages(lab: Lab, ex: Exporter, reps: int = 10) -> dict | None:
     if not m:
         return None
     cmd = [str(lab.scrape_stages_bin), f"--map-id={m['id']}", f"--reps={reps}"]
-    if "slots" in maps:
-        cmd.append(f"--slots-map-id={maps['slots']['id']}")
+    if "slot_keys" in maps and "slot_counts" in maps:
+        cmd += [f"--slot-keys-map-id={maps['slot_keys']['id']}", f"--slot-counts-map-id={maps['slot_counts']['id']}"]
     for mid in fd_bpf_ids(ex.pid)[1]:  # the drop probe's map (not one of EXPORTER_MAPS)
         if map_info(mid)["name"] == "drops":
             cmd.append(f"--drops-map-id={mid}")
@@ -1068,7 +1071,11 @@ def phase_scrape(lab: Lab, P: dict) -> dict:
     for zones, nns in cells:
         try:
             max_entries = max(65536, next_pow2(3 * zones * nns))
-            with Exporter(lab, names[:nns], max_entries=max_entries) as ex:
+            # The counting tables sized as the config reference advises: about twice the
+            # label sets (two probes per zone and namespace; one drop label set per zone).
+            slots = max(16384, next_pow2(4 * zones * nns))
+            drop_slots = max(4096, next_pow2(2 * zones * nns))
+            with Exporter(lab, names[:nns], max_entries=max_entries, slots=slots, drop_slots=drop_slots) as ex:
                 if idle is None:
                     idle = {"netns": nns, **exporter_footprint(ex)}
                 fill = fill_zones(lab, ex, names[:nns], zones)
@@ -1079,7 +1086,7 @@ def phase_scrape(lab: Lab, P: dict) -> dict:
                 series = count_series(text)
                 vals = parse_metrics(text)
                 cell = {
-                    "zones": zones, "netns": nns, "max_entries": max_entries,
+                    "zones": zones, "netns": nns, "max_entries": max_entries, "slots": slots, "drop_slots": drop_slots,
                     "zone_series": series.get("nfct_zone_packets_total", 0),
                     "series": sum(series.values()),
                     "bytes": len(body),
@@ -1105,7 +1112,8 @@ def phase_scrape(lab: Lab, P: dict) -> dict:
             if (zones, nns) == (10000, 1):
                 # The same cell with one malloc arena: how much of the RSS is freed memory that
                 # glibc keeps in per-thread arenas (one per HTTP worker thread that served a scrape).
-                with Exporter(lab, names[:nns], max_entries=max_entries, env={"MALLOC_ARENA_MAX": "1"}) as ex:
+                with Exporter(lab, names[:nns], max_entries=max_entries, slots=slots, drop_slots=drop_slots,
+                              env={"MALLOC_ARENA_MAX": "1"}) as ex:
                     fill_zones(lab, ex, names[:nns], zones)
                     lat, body = measure_scrapes(ex, P["scrape_n"])
                     arena = {"zones": zones, "netns": nns, "env": "MALLOC_ARENA_MAX=1", "max_entries": max_entries,

@@ -2,16 +2,17 @@
 // exporter's own counter map (opened by id while the exporter runs) and with the exporter's
 // own code (nfct_core), so that the benchmark can say where a slow scrape spends its time.
 //
-//   scrape_stages --map-id=N [--slots-map-id=N] [--drops-map-id=N] [--reps=K]
+//   scrape_stages --map-id=N [--slot-keys-map-id=N --slot-counts-map-id=N] [--drops-map-id=N] [--reps=K]
 //
-// Stages: read (bpf_map_lookup_batch of every entry, per-CPU values summed: CounterReader),
+// Stages: read (the counting table in place and bpf_map_lookup_batch of every hash entry,
+// per-CPU values summed: CounterReader),
 // aggregate (entries -> label sets: aggregate()), and then the two ways to text, side by
 // side on the same aggregates: the prometheus-cpp path, families (MetricFamily objects:
 // counter_families()) and serialize (prometheus::TextSerializer into a string), and the
 // direct renderer the exporter serves with (render_counter_families: direct). Then gzip of the direct text with zlib and libdeflate
 // at the levels given (--gzip-levels, default 1,6), the choice made in http_compress.h.
-// With the slot map and the drop map given, also: slots (the batched read of every
-// counting slot of every CPU, which read includes then), drops_read (the drop map) and
+// With the counting table's two maps and the drop map given, also: slots (the read of the
+// mmapped table alone, which read includes then), drops_read (the drop map) and
 // drops_render (its two families to text), and created (connections created, derived
 // and rendered): together the whole of a scrape's counter and drop work.
 // Prints one JSON line with the median and minimum of each stage in milliseconds, the
@@ -34,6 +35,7 @@
 
 #include "counter_aggregate.h"
 #include "counter_reader.h"
+#include "counting_table.h"
 #include "counter_text.h"
 #include "drop_collector.h"
 #include "metric_families.h"
@@ -85,13 +87,14 @@ struct Stage {
 }  // namespace
 
 int main(int argc, char** argv) {
-  uint32_t map_id = 0, slots_id = 0, drops_id = 0;
+  uint32_t map_id = 0, keys_id = 0, counts_id = 0, drops_id = 0;
   int reps = 20;
   std::vector<int> levels = {1, 6};
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
     if (a.rfind("--map-id=", 0) == 0) map_id = static_cast<uint32_t>(std::stoul(a.substr(9)));
-    else if (a.rfind("--slots-map-id=", 0) == 0) slots_id = static_cast<uint32_t>(std::stoul(a.substr(15)));
+    else if (a.rfind("--slot-keys-map-id=", 0) == 0) keys_id = static_cast<uint32_t>(std::stoul(a.substr(19)));
+    else if (a.rfind("--slot-counts-map-id=", 0) == 0) counts_id = static_cast<uint32_t>(std::stoul(a.substr(21)));
     else if (a.rfind("--drops-map-id=", 0) == 0) drops_id = static_cast<uint32_t>(std::stoul(a.substr(15)));
     else if (a.rfind("--reps=", 0) == 0) reps = std::stoi(a.substr(7));
     else if (a.rfind("--gzip-levels=", 0) == 0) {
@@ -100,7 +103,8 @@ int main(int argc, char** argv) {
       for (std::string l; std::getline(ls, l, ',');) levels.push_back(std::stoi(l));
     } else {
       std::fprintf(stderr,
-                   "usage: scrape_stages --map-id=N [--slots-map-id=N] [--drops-map-id=N] [--reps=K] "
+                   "usage: scrape_stages --map-id=N [--slot-keys-map-id=N --slot-counts-map-id=N] [--drops-map-id=N] "
+                   "[--reps=K] "
                    "[--gzip-levels=1,6]\n");
       return 2;
     }
@@ -115,23 +119,23 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 10; i++)
     names[static_cast<uint8_t>(i)] = std::string("nf:") + (i < 5 ? "ipv4:" : "ipv6:") + hooks[i % 5];
 
-  int slots_fd = -1, drops_fd = -1;
-  uint32_t nslots = 0;
-  if (slots_id) {
-    slots_fd = bpf_map_get_fd_by_id(slots_id);
+  int drops_fd = -1;
+  std::unique_ptr<nfct::CountingTable> table;
+  if (keys_id && counts_id) {
+    int keys_fd = bpf_map_get_fd_by_id(keys_id), counts_fd = bpf_map_get_fd_by_id(counts_id);
     bpf_map_info info{};
     uint32_t len = sizeof info;
-    if (slots_fd < 0 || bpf_obj_get_info_by_fd(slots_fd, &info, &len) != 0) {
-      std::fprintf(stderr, "scrape_stages: slot map id %u: %s\n", slots_id, std::strerror(errno));
+    if (keys_fd < 0 || counts_fd < 0 || bpf_obj_get_info_by_fd(keys_fd, &info, &len) != 0) {
+      std::fprintf(stderr, "scrape_stages: slot map ids %u, %u: %s\n", keys_id, counts_id, std::strerror(errno));
       return 1;
     }
-    nslots = info.max_entries;
+    table = std::make_unique<nfct::CountingTable>(keys_fd, counts_fd, info.max_entries, libbpf_num_possible_cpus());
   }
   if (drops_id && (drops_fd = bpf_map_get_fd_by_id(drops_id)) < 0) {
     std::fprintf(stderr, "scrape_stages: drop map id %u: %s\n", drops_id, std::strerror(errno));
     return 1;
   }
-  nfct::CounterReader reader(fd, -1, slots_fd, nslots);
+  nfct::CounterReader reader(fd, -1, table ? &table->view() : nullptr);
   std::unique_ptr<nfct::DropReader> drops;
   if (drops_fd >= 0) drops = std::make_unique<nfct::DropReader>(drops_fd);
   const nfct::DropReasons reasons;  // numbers only: the names cost the same to write
@@ -174,11 +178,12 @@ int main(int argc, char** argv) {
     nfct::render_created_connections(created, side);
     auto c1 = Clock::now();
     if (r >= 0) t_created.push_back(ms(c0, c1));
-    if (slots_fd >= 0) {
+    if (table) {
+      std::vector<nfct::CounterEntry> sl;
       auto s0 = Clock::now();
-      auto sl = nfct::read_slots(slots_fd, nslots, libbpf_num_possible_cpus());
+      table->view().append_to<nfct::CounterEntry, nfct_key>(sl);
       if (r >= 0) t_slots.push_back(ms(s0, Clock::now()));
-      if (sl) nslot_entries = sl->size();
+      nslot_entries = sl.size();
     }
     if (drops) {
       auto d0 = Clock::now();

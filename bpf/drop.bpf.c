@@ -42,6 +42,31 @@ struct {
 	__type(value, struct nfct_value);
 } drops SEC(".maps");
 
+/*
+ * The drop probe's counting table in front of `drops` (config: drops.slots; see
+ * count_in_table() in counting.bpf.h and the counter table in nfct.bpf.c). Sized by the
+ * exporter before load.
+ */
+const volatile __u32 nslots = 1;
+const volatile __u32 slot_shift = 63;
+const volatile __u8 slots_on = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nfct_drop_slot_key);
+} drop_slot_keys SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nfct_value);
+} drop_slot_counts SEC(".maps");
+
 static __always_inline __u32 drop_netns(struct sk_buff *skb)
 {
 	struct net_device *dev = skb->dev;
@@ -58,7 +83,12 @@ static __always_inline __u32 drop_netns(struct sk_buff *skb)
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(nfct_drop, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
-	struct nfct_drop_key key = {};
+	/* The key in place after a slot's `ready` word, as count_in_table() compares it. */
+	union {
+		__u64 w[2];
+		struct nfct_drop_slot_key s;
+	} kw = {};
+	struct nfct_drop_key *key = &kw.s.key;
 	unsigned long nfct;
 	__u32 len;
 
@@ -75,29 +105,38 @@ int BPF_PROG(nfct_drop, struct sk_buff *skb, void *location, enum skb_drop_reaso
 	if (!skb)
 		return 0;
 
-	key.netns = drop_netns(skb);
-	key.reason = reason;
+	kw.s.ready = NFCT_SLOT_READY;
+	key->pad = NFCT_KEY_TAG;
+	key->netns = drop_netns(skb);
+	key->reason = reason;
 	nfct = skb->_nfct;
 	len = skb->len;
 	if (!nfct) {
-		key.state = NFCT_STATE_NO_CT;
+		key->state = NFCT_STATE_NO_CT;
 	} else {
 		/* Untracked packets carry ctinfo 7 and a NULL conntrack pointer. */
 		struct nf_conn *ct = (struct nf_conn *)(nfct & ~NFCT_CTINFO_MASK);
 
-		key.state = nfct & NFCT_CTINFO_MASK;
+		key->state = nfct & NFCT_CTINFO_MASK;
 		if (ct && bpf_core_field_exists(ct->zone)) {
 			if (nf_conn_btf_id) {
 				const struct nf_conn *c = bpf_rdonly_cast(ct, nf_conn_btf_id);
 
-				key.zone = c->zone.id;
+				key->zone = c->zone.id;
 			} else {
-				key.zone = BPF_CORE_READ(ct, zone.id);
+				key->zone = BPF_CORE_READ(ct, zone.id);
 			}
 		}
 	}
 
 	/* As the counter map in nfct.bpf.c; a full drop map counts at its probe index. */
-	count_in_hash(&drops, &key, NFCT_DROP_PROBE_INDEX, len);
+	if (slots_on) {
+		__u64 h = (kw.w[0] ^ (kw.w[1] * 0x9E3779B97F4A7C15ULL)) * 0x9E3779B97F4A7C15ULL;
+
+		if (count_in_table(&drop_slot_keys, &drop_slot_counts, nslots, h >> slot_shift,
+				   bpf_get_smp_processor_id(), kw.w[0], kw.w[1], len))
+			return 0;
+	}
+	count_in_hash(&drops, key, NFCT_DROP_PROBE_INDEX, len);
 	return 0;
 }

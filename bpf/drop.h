@@ -23,7 +23,13 @@ struct nfct_drop_key {
 	__u32 reason;  /* enum skb_drop_reason; a subsystem's reasons carry it in bits 16..31 */
 	__u16 zone;    /* nf_conn zone id, 0 without a connection */
 	__u8 state;    /* ctinfo (0..4, 7) or NFCT_STATE_NO_CT */
-	__u8 pad;      /* always zero: part of the hashed key */
+	__u8 pad;      /* always NFCT_KEY_TAG (nfct.h): part of the hashed key */
+};
+
+/* A slot of the drop probe's counting table (as struct nfct_slot_key in nfct.h). */
+struct nfct_drop_slot_key {
+	__u32 ready;
+	struct nfct_drop_key key;
 };
 
 #endif /* NFCT_DROP_H */

@@ -8,9 +8,9 @@
  * nfct_tp  runs at raw tracepoints whose first argument is a struct sk_buff *, one link
  *          per tracepoint, identified by the link's BPF cookie (kernel 6.10+).
  *
- * Both read skb->_nfct and add the packet to its key's slot in a per-CPU array (one
- * inlined array access and two 64-bit compares), or, when both of the key's slots belong
- * to other keys (or this CPU's slots are bypassed), to a per-CPU hash entry.
+ * Both read skb->_nfct and add the packet to its key's slot in the counting table (two
+ * inlined array accesses and two 64-bit compares; see count_in_table() in counting.bpf.h),
+ * or, when the key's slots all belong to other keys, to a per-CPU hash entry.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -53,19 +53,30 @@ struct {
 } counters SEC(".maps");
 
 /*
- * Counting slots in front of `counters` (config: maps.slots, a power of two; 0 turns them
- * off: slots_on is then 0, the verifier drops the slot code and the map keeps 1 entry).
+ * The counting table in front of `counters` (config: maps.slots, a power of two; 0 turns
+ * it off: slots_on is then 0, the verifier drops the table code and the maps keep 1
+ * entry). Sized by the exporter before load: slot_keys to maps.slots, slot_counts to
+ * maps.slots per possible CPU.
  */
-const volatile __u32 slot_mask = 0;
+const volatile __u32 nslots = 1;
 const volatile __u32 slot_shift = 63; /* 64 - log2(slots): the first slot from the top bits */
 const volatile __u8 slots_on = 0;
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct nfct_slot);
-} slots SEC(".maps");
+	__type(value, struct nfct_slot_key);
+} slot_keys SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nfct_value);
+} slot_counts SEC(".maps");
 
 /* Sized by the exporter before load (config: events.ring_buffer_size). */
 struct {
@@ -120,10 +131,9 @@ static __noinline void sample(struct nfct_sampler *s, struct nf_conn *ct, __u64 
 }
 
 /*
- * Per-CPU words read by every packet, in .bss, indexed by the CPU number
- * (bpf_get_smp_processor_id() is inlined into one per-CPU load): the sampling countdown
- * and the slot bypass flag share one cache line per CPU, where the per-CPU `sampler` map
- * costs two (the map's pointer table, then the value) and a global flag a third. 128
+ * The per-CPU sampling countdown read by every tracked packet, in .bss, indexed by the CPU
+ * number (bpf_get_smp_processor_id() is inlined into one per-CPU load): one cache line per
+ * CPU, where the per-CPU `sampler` map costs two (its pointer table, then the value). 128
  * bytes per CPU with the words in the middle: whatever the alignment of the map's data,
  * no two CPUs' words share a cache line. Only the owning CPU reads and writes them (BPF
  * programs run with migration disabled); a nested run on the same CPU can at worst lose
@@ -165,94 +175,10 @@ static __always_inline void maybe_sample(struct nfct_cpu_hot *hot, struct nf_con
 }
 
 /*
- * cpu_hot[cpu].slots_bypass is set (to 1) when that CPU has claimed slots_bypass_at of
- * its slots: from then on that CPU skips the slot probe and counts in the hash. With
- * more label sets than slots, almost every probe misses, and a miss costs a cache (and
- * TLB) miss on a random slot on top of the hash, which made many keys slower with slots
- * than without them. Exactness does not depend on it: a key's packets may be in its
- * slot, in the hash or both, and userspace adds the two.
- */
-const volatile __u32 slots_bypass_at = 0; /* 0: never (set by the exporter from maps.slots) */
-
-/* A slot was claimed on this CPU: count it, and turn this CPU's slots off when too many are. */
-static __noinline void slot_claimed(void)
-{
-	__u32 zero = 0, cpu = bpf_get_smp_processor_id();
-	struct nfct_sampler *s = bpf_map_lookup_elem(&sampler, &zero);
-
-	if (!s)
-		return;
-	s->slots_claimed++;
-	if (slots_bypass_at && s->slots_claimed >= slots_bypass_at && cpu < NFCT_HOT_CPUS)
-		cpu_hot[cpu].slots_bypass = 1;
-}
-
-/*
- * The slot fast path at slot `idx`. Returns 1 when the packet was counted in that slot, 0
- * when the slot is another key's (or a claim is under way). w0 and w1 are the slot's first 16 bytes as the key makes them (struct
- * nfct_slot, little endian): NFCT_SLOT_READY | netns << 32, and the rest of the key.
- *
- * Concurrency argument (one copy of the array per CPU):
- * - Only the owning CPU's programs write its copy: BPF programs run with migration
- *   disabled, and userspace never writes the slots (it only reads them), so there is no
- *   cross-CPU race and no store from userspace to lose or resurrect counts.
- * - On one CPU a program can still be interrupted by another run of this program (a
- *   softirq running an input hook while process context runs an output hook), which
- *   runs to completion inside one instruction gap of the first. Claiming a slot must
- *   therefore have one winner: the claimant adds 1 to `ready` (an atomic add, in BPF
- *   ISA v1) and owns the slot only when it then reads exactly 1. A nested run that sees
- *   `ready` != 0 goes on (to its second slot, then the hash). If a nested run claims the
- *   slot completely between our test of 0 and our add, our add leaves `ready` = READY + 1:
- *   we read not-1 and go on; its packet stays counted (userspace takes every slot with
- *   the READY bit) while later packets of its key fail the exact compare and go on. A key
- *   may so own both of its slots; userspace adds every slot of a key. Either way every
- *   packet lands in exactly one place.
- * - The owner stores the key, its first packet, and only then (after a compiler barrier;
- *   x86 keeps stores in order) `ready` = READY. The key never changes afterwards, and the
- *   counters only grow: a reader that sees READY (it reads the first word first, the
- *   kernel copies a per-CPU value in ascending 8-byte words) reads the final key and a
- *   count that is at most behind, never ahead or decreasing. Userspace adds slots, hash
- *   and the counts it moved out of the hash for vanished namespaces, per key, on every
- *   scrape (counter_reader.cpp), so no series decreases, also when an inode number is
- *   reused (the slot keeps counting the reused number's packets on top), and also when
- *   slots_bypass sends a key that owns a slot to the hash from then on.
- * - The increments are plain, like the hash's: a nested run for the same key between the
- *   load and the store of an increment loses one increment; that needs the same probe,
- *   namespace, state, zone and status in both contexts and a window of a few instructions.
- */
-static __always_inline int count_slot(__u32 idx, __u64 w0, __u64 w1, __u32 len)
-{
-	struct nfct_slot *s = bpf_map_lookup_elem(&slots, &idx);
-	__u64 *w;
-
-	if (!s)
-		return 0;
-	w = (__u64 *)s;
-	if (w[0] == w0 && w[1] == w1) {
-		s->packets++;
-		s->bytes += len;
-		return 1;
-	}
-	if (s->ready)
-		return 0; /* another key's slot, or a claim under way */
-	__sync_fetch_and_add(&s->ready, 1);
-	if (*(volatile __u32 *)&s->ready != 1)
-		return 0;
-	s->key.netns = w0 >> 32;
-	w[1] = w1;
-	s->packets = 1;
-	s->bytes = len;
-	asm volatile("" ::: "memory");
-	s->ready = NFCT_SLOT_READY;
-	slot_claimed();
-	return 1;
-}
-
-/*
  * Counts one packet. The key is built once, straight into the two 64-bit words a slot
  * starts with, and only those words and `len` stay live: the sampling call, the slot
  * compare and the hash fallback all take the key from them (the hash key is the same
- * 16 bytes on the stack, minus the first 4), so the common path spills nothing.
+ * 16 bytes on the stack, minus the first 4).
  *
  * Plain (non-atomic) increments: the values are per CPU and BPF programs run with
  * migration disabled. The one way to lose an increment is a softirq on the same CPU
@@ -261,19 +187,17 @@ static __always_inline int count_slot(__u32 idx, __u64 w0, __u64 w1, __u32 len)
  */
 static __always_inline void count(__u8 probe, __u32 netns, unsigned long nfct, __u32 len)
 {
-	/* struct nfct_key in place after a slot's `ready` word (see struct nfct_slot). */
+	/* The key in place after a slot's `ready` word (struct nfct_slot_key). */
 	union {
 		__u64 w[2];
-		struct {
-			__u32 ready;
-			struct nfct_key key;
-		} k;
+		struct nfct_slot_key k;
 	} kw;
 	struct nf_conn *ct = NULL;
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct nfct_cpu_hot *hot = cpu < NFCT_HOT_CPUS ? &cpu_hot[cpu] : NULL;
 	__u64 w0 = NFCT_SLOT_READY | ((__u64)netns << 32);
-	__u64 w1 = (__u64)probe << 24; /* zone | zone_dir << 16 | probe << 24 | state << 32 | status << 48 */
+	/* zone | zone_dir << 16 | probe << 24 | state << 32 | pad << 40 | status << 48 */
+	__u64 w1 = (__u64)probe << 24 | (__u64)NFCT_KEY_TAG << 40;
 
 	if (!nfct) {
 		w1 |= (__u64)NFCT_STATE_NO_CT << 32;
@@ -303,19 +227,14 @@ static __always_inline void count(__u8 probe, __u32 netns, unsigned long nfct, _
 		}
 	}
 
-	if (slots_on && !(hot && hot->slots_bypass)) {
+	if (slots_on) {
 		/*
-		 * Two choices of slot: the first from the top bits of a multiplicative hash (they
-		 * depend on every bit of the key; the status bits are the key's top bits), the
-		 * second, tried only when the first is another key's, from its middle bits. A hot
-		 * key then goes to the hash only when both of its slots were taken first (often
-		 * by short-lived keys such as a connection's first packets), which with a few
-		 * dozen keys per CPU is rare instead of a percent per key.
+		 * The first slot from the top bits of a multiplicative hash: they depend on every
+		 * bit of the key (the status bits are the key's top bits).
 		 */
 		__u64 h = (w0 ^ (w1 * 0x9E3779B97F4A7C15ULL)) * 0x9E3779B97F4A7C15ULL;
 
-		if (count_slot((h >> slot_shift) & slot_mask, w0, w1, len) ||
-		    count_slot((h >> 24) & slot_mask, w0, w1, len))
+		if (count_in_table(&slot_keys, &slot_counts, nslots, h >> slot_shift, cpu, w0, w1, len))
 			return;
 	}
 	kw.w[0] = w0;

@@ -44,7 +44,7 @@ struct nfct_key {
 	__u8 zone_dir;  /* nf_conn zone direction bits, 0 without a connection */
 	__u8 probe;     /* see the index space above */
 	__u8 state;     /* ctinfo or NFCT_STATE_NO_CT */
-	__u8 pad;       /* always zero: part of the hashed key */
+	__u8 pad;       /* always NFCT_KEY_TAG: part of the hashed key */
 	__u16 status;   /* nf_conn status bits 0..15 (IPS_*_BIT), 0 without a connection */
 };
 
@@ -55,18 +55,26 @@ struct nfct_value {
 };
 
 /*
- * Counting slots (see count_slot() in nfct.bpf.c): a per-CPU array in front of the
- * counter hash. `ready` and `key` form the first 16 bytes, which the BPF program compares
- * with two 64-bit loads. `ready` is 0 while free, small while a claim is under way, and
- * has NFCT_SLOT_READY set once `key` is valid; from then on `key` never changes.
+ * The counting table (count_in_table() in counting.bpf.h): `slot_keys`, an array of these
+ * 16-byte words shared by all CPUs, and `slot_counts`, one row of struct nfct_value per CPU
+ * (cpu * slots + i), both mmapped read-only by the exporter. The first 16 bytes of a slot
+ * are `ready` and the key, compared by the BPF program as two 64-bit words. `ready` is 0
+ * while free, NFCT_SLOT_CLAIMED while one CPU writes the key, and has NFCT_SLOT_READY set
+ * once the key is valid; from then on the key never changes.
  */
 #define NFCT_SLOT_READY 0x80000000u
+#define NFCT_SLOT_CLAIMED 1u
+/* Slots tried per key, from its hash's slot on (linear probing): four share a cache line. */
+#define NFCT_SLOT_PROBES 4
+/*
+ * A key's `pad` byte in the table and the hash: never 0, so a slot whose second word a
+ * reader loads before the claimant's store (still 0) can never match a real key.
+ */
+#define NFCT_KEY_TAG 1
 
-struct nfct_slot {
+struct nfct_slot_key {
 	__u32 ready;
 	struct nfct_key key;
-	__u64 packets;
-	__u64 bytes;
 };
 
 /* Packets that found the counter map full: per probe, per CPU. */
@@ -115,24 +123,23 @@ struct nfct_event {
 	struct nfct_ev_conn parent;
 };
 
-/* Per-CPU sampling state and counters, and the count of claimed slots. */
+/* Per-CPU sampling state and counters. */
 struct nfct_sampler {
 	__u64 sampled;    /* packets chosen for sampling, dropped ones included */
 	__u64 dropped;    /* sampled but the ring buffer was full */
 	__u32 countdown;  /* tracked packets until the next sample (CPUs past nfct.bpf.c's cpu_hot) */
-	__u32 slots_claimed; /* counting slots this CPU has claimed (see nfct.bpf.c) */
+	__u32 pad;
 };
 
 /*
- * One CPU's words in nfct.bpf.c's .bss (cpu_hot[cpu]): 128 bytes per CPU with the words
+ * One CPU's word in nfct.bpf.c's .bss (cpu_hot[cpu]): 128 bytes per CPU with the word
  * in the middle, so no two CPUs' words share a cache line.
  */
 #define NFCT_HOT_CPUS 512
 struct nfct_cpu_hot {
 	__u32 before[16];
 	__u32 countdown;    /* tracked packets until the next sample */
-	__u32 slots_bypass; /* 1: this CPU counts in the hash only (see nfct.bpf.c) */
-	__u32 after[14];
+	__u32 after[15];
 };
 
 #endif /* NFCT_SHARED_H */

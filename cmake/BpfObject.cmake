@@ -22,7 +22,9 @@ function(bpf_object NAME SOURCE)
   add_custom_command(
     OUTPUT ${obj}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${out_dir}
-    COMMAND ${BPF_CLANG} -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_x86
+    # -mcpu=v3 (Linux 5.12+; the exporter needs 6.4): 32-bit jumps, and the fetching
+    # atomics (compare-and-swap, exchange) the counting table claims its slots with.
+    COMMAND ${BPF_CLANG} -g -O2 -Wall -Werror -target bpf -mcpu=v3 -D__TARGET_ARCH_x86
             -I${src_dir} -c ${src} -o ${obj}
     DEPENDS ${src} ${deps}
     COMMENT "BPF ${SOURCE}"

@@ -109,8 +109,14 @@ int check_config(const Config& cfg, const CliOptions& cli, const CounterPrograms
   } else {
     std::cout << "probe " << drop_probe().name() << ": off (drops.enabled: false)\n";
   }
-  std::cout << "counting slots: " << (cfg.slots ? std::to_string(cfg.slots) + " per CPU" : std::string("off"))
-            << "\n";
+  if (cfg.slots) {
+    const int ncpus = libbpf_num_possible_cpus();
+    std::cout << "counting table: " << cfg.slots << " slots, "
+              << (table_bytes(cfg.slots, ncpus > 0 ? ncpus : 1) + 1023) / 1024 << " KiB with " << ncpus
+              << " possible CPUs\n";
+  } else {
+    std::cout << "counting table: off\n";
+  }
   std::cout << "events: " << (cfg.events.sample_rate ? "one tracked packet in " + std::to_string(cfg.events.sample_rate)
                                                      : std::string("off"))
             << "\n";
@@ -168,7 +174,8 @@ int run_exporter(int argc, char** argv) {
   // The drop probe: its own BPF object, sharing the counter map's overflow map.
   std::unique_ptr<DropProgram> drop_program;
   if (cfg.drops.enabled)
-    drop_program = std::make_unique<DropProgram>(cfg.max_entries, programs.overflow_fd(), tracepoint_count(cfg),
+    drop_program = std::make_unique<DropProgram>(cfg.max_entries, cfg.drops.slots, programs.overflow_fd(),
+                                                 tracepoint_count(cfg),
                                                  /*attach=*/!cli.check);
   if (cli.check) {
     if (security)
@@ -178,13 +185,18 @@ int run_exporter(int argc, char** argv) {
     return check_config(cfg, cli, programs, drop_program.get());
   }
 
-  CounterReader reader(programs.counters_fd(), programs.overflow_fd(), programs.slots_fd(), cfg.slots);
+  // The counting table, mapped read-only for the reader (which must not outlive it).
+  std::unique_ptr<CountingTable> table;
+  if (cfg.slots)
+    table = std::make_unique<CountingTable>(programs.slot_keys_fd(), programs.slot_counts_fd(), cfg.slots,
+                                            libbpf_num_possible_cpus());
+  CounterReader reader(programs.counters_fd(), programs.overflow_fd(), table ? &table->view() : nullptr);
   std::unique_ptr<DropReader> drop_reader;
   std::unique_ptr<DropCollector> drop_collector;
   if (drop_program && drop_program->attached()) {
     auto reasons = DropReasons::from_kernel();
     if (!reasons) spdlog::warn("drop reasons are shown by number: {}", reasons.error());
-    drop_reader = std::make_unique<DropReader>(drop_program->drops_fd());
+    drop_reader = std::make_unique<DropReader>(drop_program->drops_fd(), drop_program->table());
     drop_collector = std::make_unique<DropCollector>(*drop_reader, reasons ? std::move(*reasons) : DropReasons{},
                                                      cfg.max_entries);
   } else if (drop_program) {

@@ -50,17 +50,17 @@ nfct_bpf* open_and_load(const ProgramOptions& opts, bool with_tp, int& err) {
   skel->rodata->nf_conn_btf_id = ids.nf_conn;
   skel->rodata->sk_buff_btf_id = ids.sk_buff;
   bpf_map__set_max_entries(skel->maps.counters, opts.max_entries);
-  bpf_map__set_max_entries(skel->maps.slots, opts.slots ? opts.slots : 1);
+  // The table: slot_keys holds the slots, slot_counts one row of them per possible CPU
+  // (bpf_get_smp_processor_id() is below that count). The constructor has checked that
+  // slots times CPUs fits the array.
+  const uint32_t nslots = opts.slots ? opts.slots : 1;
+  bpf_map__set_max_entries(skel->maps.slot_keys, nslots);
+  bpf_map__set_max_entries(skel->maps.slot_counts, nslots * static_cast<uint32_t>(libbpf_num_possible_cpus()));
   skel->rodata->slots_on = opts.slots != 0;
-  skel->rodata->slot_mask = opts.slots ? opts.slots - 1 : 0;
+  skel->rodata->nslots = nslots;
   // The first slot index is the hash's top log2(slots) bits (63 with one slot: the mask
   // then makes it 0; a 64-bit shift by 64 is undefined).
-  skel->rodata->slot_shift = opts.slots > 1 ? 64 - static_cast<uint32_t>(__builtin_ctz(opts.slots)) : 63;
-  // Once a CPU has claimed 3/4 of its slots, most label sets no longer find a slot of
-  // their own and the probe costs more than it saves (bench/run.py, "keys"): the program
-  // then counts in the hash only. Small arrays (tests force collisions with 1 or 16
-  // slots) never switch.
-  skel->rodata->slots_bypass_at = opts.slots >= 256 ? opts.slots - opts.slots / 4 : 0;
+  skel->rodata->slot_shift = nslots > 1 ? 64 - static_cast<uint32_t>(__builtin_ctz(nslots)) : 63;
   bpf_map__set_max_entries(skel->maps.events, opts.ring_buffer_bytes);
   skel->rodata->sample_rate = opts.sample_rate;
   err = nfct_bpf__load(skel);
@@ -76,6 +76,13 @@ nfct_bpf* open_and_load(const ProgramOptions& opts, bool with_tp, int& err) {
 void CounterPrograms::Deleter::operator()(nfct_bpf* s) const { nfct_bpf__destroy(s); }
 
 CounterPrograms::CounterPrograms(const ProgramOptions& opts) {
+  const int ncpus = libbpf_num_possible_cpus();
+  if (ncpus <= 0) throw FatalError("cannot count possible CPUs");
+  // 2^28 cells of 16 bytes: 4 GiB of counts, beyond any sensible table and below the
+  // kernel's 32-bit entry count and index arithmetic.
+  if (static_cast<uint64_t>(opts.slots) * static_cast<uint64_t>(ncpus) > (uint64_t{1} << 28))
+    throw FatalError("maps.slots: " + std::to_string(opts.slots) + " slots for each of " + std::to_string(ncpus) +
+                     " possible CPUs is too large a counting table; use fewer");
   int err = 0;
   nfct_bpf* skel = open_and_load(opts, opts.want_tracepoints, err);
   if (!skel && opts.want_tracepoints) {
@@ -100,7 +107,8 @@ int CounterPrograms::tp_prog_fd() const {
   return bpf_program__autoload(skel_->progs.nfct_tp) ? bpf_program__fd(skel_->progs.nfct_tp) : -1;
 }
 int CounterPrograms::counters_fd() const { return bpf_map__fd(skel_->maps.counters); }
-int CounterPrograms::slots_fd() const { return bpf_map__fd(skel_->maps.slots); }
+int CounterPrograms::slot_keys_fd() const { return bpf_map__fd(skel_->maps.slot_keys); }
+int CounterPrograms::slot_counts_fd() const { return bpf_map__fd(skel_->maps.slot_counts); }
 int CounterPrograms::overflow_fd() const { return bpf_map__fd(skel_->maps.overflow); }
 int CounterPrograms::events_fd() const { return bpf_map__fd(skel_->maps.events); }
 int CounterPrograms::sampler_fd() const { return bpf_map__fd(skel_->maps.sampler); }

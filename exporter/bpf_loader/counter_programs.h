@@ -11,7 +11,7 @@ namespace nfct {
 
 struct ProgramOptions {
   uint32_t max_entries = 65536;
-  uint32_t slots = 4096;           // counting slots per CPU, a power of two; 0 = off
+  uint32_t slots = 16384;          // counting table slots (shared by the CPUs), a power of two; 0 = off
   bool want_tracepoints = false;  // load nfct_tp too
   uint32_t sample_rate = 0;        // events: 1 in N tracked packets, 0 = off
   uint32_t ring_buffer_bytes = 1u << 20;
@@ -32,7 +32,9 @@ class CounterPrograms {
   int tp_prog_fd() const;  // -1 when not loaded
   const std::string& tracepoint_error() const { return tp_error_; }
   int counters_fd() const;
-  int slots_fd() const;  // the per-CPU slot array (1 unused entry when slots are off)
+  // The counting table's maps (one unused entry each when the table is off).
+  int slot_keys_fd() const;
+  int slot_counts_fd() const;
   int overflow_fd() const;
   int events_fd() const;
   int sampler_fd() const;

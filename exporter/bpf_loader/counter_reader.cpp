@@ -44,11 +44,10 @@ void sort_and_merge(std::vector<CounterEntry>& entries) {
   entries.resize(w);
 }
 
-CounterReader::CounterReader(int counters_fd, int overflow_fd, int slots_fd, uint32_t nslots, size_t max_retired)
+CounterReader::CounterReader(int counters_fd, int overflow_fd, const SlotTableView* table, size_t max_retired)
     : counters_fd_(counters_fd),
       overflow_fd_(overflow_fd),
-      slots_fd_(slots_fd),
-      nslots_(slots_fd >= 0 ? nslots : 0),
+      table_(table),
       ncpus_(libbpf_num_possible_cpus()),
       max_retired_(max_retired) {
   if (ncpus_ <= 0) throw FatalError("cannot count possible CPUs");
@@ -60,14 +59,7 @@ Expected<std::vector<CounterEntry>> CounterReader::read_counters(size_t* hash_en
   auto n = read_percpu_hash<CounterEntry, nfct_key>(counters_fd_, ncpus_, "counter map", out);
   if (!n) return Error{n.error()};
   if (hash_entries) *hash_entries = *n;
-  if (nslots_) {
-    auto slots = read_slots(slots_fd_, nslots_, ncpus_);
-    if (!slots) return Error{slots.error()};
-    // A slot that is free or being claimed holds no packet (the claimant writes its first
-    // packet before it sets READY), so skipping it loses nothing.
-    for (const auto& s : *slots)
-      if (s.ready & NFCT_SLOT_READY) out.push_back({s.key, nfct_value{s.packets, s.bytes}});
-  }
+  if (table_) table_->append_to<CounterEntry, nfct_key>(out);
   out.insert(out.end(), retired_.begin(), retired_.end());
   sort_and_merge(out);
   if (!hidden_.empty()) {
@@ -120,10 +112,11 @@ size_t CounterReader::purge_netns(uint32_t netns) const {
   uint64_t total = 0;
   for (const auto& e : retired_)
     if (e.key.netns == netns) total += e.value.packets;
-  if (nslots_) {
-    auto slots = read_slots(slots_fd_, nslots_, ncpus_);
-    for (const auto& s : slots ? *slots : std::vector<nfct_slot>{})
-      if (s.ready & NFCT_SLOT_READY && s.key.netns == netns) total += s.packets;
+  if (table_) {
+    std::vector<CounterEntry> slots;
+    table_->append_to<CounterEntry, nfct_key>(slots);
+    for (const auto& s : slots)
+      if (s.key.netns == netns) total += s.value.packets;
   }
   hidden_[netns] = total;
   retired_seq_[netns] = ++purges_;

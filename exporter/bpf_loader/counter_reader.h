@@ -1,4 +1,4 @@
-// Reads the BPF counter maps (slots and hash) and sums their per-CPU values.
+// Reads the BPF counters (the counting table and the hash) and sums their per-CPU values.
 #pragma once
 
 #include <cstdint>
@@ -6,8 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "counter_slots.h"
-
+#include "counting_table.h"
 #include "expected.h"
 #include "nfct.h"
 #include "percpu_hash.h"
@@ -28,16 +27,17 @@ void sort_and_merge(std::vector<CounterEntry>& entries);
 
 class CounterReader {
  public:
-  // `nslots`: entries of the slot map per CPU, 0 when the slots are off. `max_retired`:
-  // how many keys of vanished namespaces are kept (see purge_netns).
-  CounterReader(int counters_fd, int overflow_fd, int slots_fd = -1, uint32_t nslots = 0,
+  // `table`: the counting table in front of the hash (it must outlive the reader), null
+  // when it is off. `max_retired`: how many keys of vanished namespaces are kept (see
+  // purge_netns).
+  CounterReader(int counters_fd, int overflow_fd, const SlotTableView* table = nullptr,
                 size_t max_retired = 65536);
 
-  // One total per key, sorted by key_less: slots of every CPU + hash entries + the counts
-  // moved out of the hash for vanished namespaces, without the keys of namespaces that
-  // vanished and have not counted a packet since. Batched lookups: a few syscalls per
-  // scrape, one sort, no allocation per entry. Monotonic: see the concurrency argument at
-  // count_slot() in bpf/nfct.bpf.c and purge_netns().
+  // One total per key, sorted by key_less: table slots (summed over CPUs) + hash entries +
+  // the counts moved out of the hash for vanished namespaces, without the keys of
+  // namespaces that vanished and have not counted a packet since. The table is read in
+  // place, the hash with batched lookups (a few syscalls per scrape); one sort. Monotonic:
+  // see the concurrency argument at count_in_table() in bpf/counting.bpf.h and purge_netns().
   // `hash_entries`, when given, receives the number of entries in the hash map.
   Expected<std::vector<CounterEntry>> read_counters(size_t* hash_entries = nullptr) const;
   // Overflowed packets and bytes per probe index.
@@ -53,6 +53,8 @@ class CounterReader {
   // the lowest free inode numbers, so with pod churn the same numbers come back and their
   // kept counts are reused rather than piling up.
   size_t purge_netns(uint32_t netns) const;
+  // The counting table (null when off), for its fill in nfct_map_entries.
+  const SlotTableView* table() const { return table_; }
   // Keys of vanished namespaces kept, for the tests.
   size_t retired_keys() const;
 
@@ -61,8 +63,7 @@ class CounterReader {
 
   int counters_fd_;
   int overflow_fd_;
-  int slots_fd_;
-  uint32_t nslots_;
+  const SlotTableView* table_;
   int ncpus_;
   size_t max_retired_;
   // Serialises scrapes and purges: a purge moves counts from the hash into retired_, and

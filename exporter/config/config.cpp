@@ -46,12 +46,7 @@ class Parser {
                {"max_entries", [&](const YAML::Node& v) {
                   cfg.max_entries = uint_in(v, "maps.max_entries", 16, 1u << 24);
                 }},
-               {"slots", [&](const YAML::Node& v) {
-                  cfg.slots = uint_in(v, "maps.slots", 0, 65536);
-                  if (cfg.slots & (cfg.slots - 1))
-                    fail(source_, v.Mark(), "maps.slots: expected 0 or a power of two, got " +
-                                                std::to_string(cfg.slots));
-                }},
+               {"slots", [&](const YAML::Node& v) { cfg.slots = slot_count(v, "maps.slots"); }},
            });
          }},
         {"web", [&](const YAML::Node& n) {
@@ -119,6 +114,7 @@ class Parser {
            expect_map(n, "drops");
            for_each_key(n, "drops", {
                {"enabled", [&](const YAML::Node& v) { cfg.drops.enabled = boolean(v, "drops.enabled"); }},
+               {"slots", [&](const YAML::Node& v) { cfg.drops.slots = slot_count(v, "drops.slots"); }},
            });
          }},
         {"zone_entries", [&](const YAML::Node& n) {
@@ -194,6 +190,13 @@ class Parser {
       fail(source_, n.Mark(),
            what + ": " + s + " is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
     return static_cast<uint32_t>(v);
+  }
+
+  // The slots of a counting table: 0 (off) or a power of two up to 2^20.
+  uint32_t slot_count(const YAML::Node& n, const std::string& what) {
+    const uint32_t v = uint_in(n, what, 0, 1u << 20);
+    if (v & (v - 1)) fail(source_, n.Mark(), what + ": expected 0 or a power of two, got " + std::to_string(v));
+    return v;
   }
 
   std::chrono::milliseconds duration(const YAML::Node& n, const std::string& what) {

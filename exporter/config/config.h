@@ -26,7 +26,7 @@ struct Config {
   NetnsSelection netns;
   std::chrono::milliseconds netns_rescan_interval{5000};
   uint32_t max_entries = 65536;  // maps.max_entries: counter map entries
-  uint32_t slots = 4096;         // maps.slots: counting slots per CPU, a power of two, 0 = off
+  uint32_t slots = 16384;        // maps.slots: counting table slots (all CPUs), a power of two, 0 = off
   std::string listen_address{kDefaultListenAddress};
   std::string telemetry_path = "/metrics";
   // HTTP connection limits: web.max_connections, web.max_connections_per_client, and
@@ -56,6 +56,7 @@ struct Config {
   // The drop probe at skb:kfree_skb (drop_probe.h): on where the kernel has it.
   struct Drops {
     bool enabled = true;
+    uint32_t slots = 4096;  // drops.slots: the drop probe's counting table, as maps.slots
   } drops;
 };
 

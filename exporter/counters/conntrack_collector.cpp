@@ -25,6 +25,7 @@ bool ConntrackCollector::collect_counters(SelfStats& self, std::string* text,
   auto entries = reader_.read_counters(&hash_entries);
   if (entries) {
     self.map_entries = hash_entries;
+    if (const SlotTableView* t = reader_.table()) self.more_maps.push_back({"slots", t->used(), t->slots()});
     std::lock_guard lock(scratch_mu_);
     aggregate(*entries, aggregates_);
     created_connections(*entries, created_);

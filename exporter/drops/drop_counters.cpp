@@ -16,15 +16,49 @@
 
 namespace nfct {
 
-DropReader::DropReader(int drops_fd) : fd_(drops_fd), ncpus_(libbpf_num_possible_cpus()) {
+DropReader::DropReader(int drops_fd, const SlotTableView* table)
+    : fd_(drops_fd), ncpus_(libbpf_num_possible_cpus()), table_(table) {
   if (ncpus_ <= 0) throw FatalError("cannot count possible CPUs");
 }
 
-Expected<std::vector<DropEntry>> DropReader::read() const {
-  return read_percpu_hash<DropEntry, nfct_drop_key>(fd_, ncpus_, "drop map");
+Expected<std::vector<DropEntry>> DropReader::read(size_t* hash_entries) const {
+  std::lock_guard lock(mu_);
+  std::vector<DropEntry> out;
+  if (table_) table_->append_to<DropEntry, nfct_drop_key>(out);
+  const size_t in_table = out.size();
+  auto n = read_percpu_hash<DropEntry, nfct_drop_key>(fd_, ncpus_, "drop map", out);
+  if (!n) return Error{n.error()};
+  if (hash_entries) *hash_entries = *n;
+  if (!hidden_.empty()) {
+    // A hidden namespace whose slots counted more has a new namespace with its number:
+    // show it again. Its hash entries are new (a purge deletes them) and never hidden.
+    std::unordered_map<uint32_t, uint64_t> now;
+    for (size_t i = 0; i < in_table; i++)
+      if (hidden_.count(out[i].key.netns)) now[out[i].key.netns] += out[i].value.packets;
+    for (auto it = hidden_.begin(); it != hidden_.end();)
+      it = now[it->first] > it->second ? hidden_.erase(it) : std::next(it);
+    size_t w = 0;
+    for (size_t i = 0; i < out.size(); i++)
+      if (i >= in_table || !hidden_.count(out[i].key.netns)) out[w++] = out[i];
+    out.resize(w);
+  }
+  return out;
 }
 
 size_t DropReader::purge_netns(uint32_t netns) const {
+  std::lock_guard lock(mu_);
+  if (table_) {
+    std::vector<DropEntry> slots;
+    table_->append_to<DropEntry, nfct_drop_key>(slots);
+    uint64_t total = 0;
+    bool any = false;
+    for (const auto& s : slots)
+      if (s.key.netns == netns) {
+        total += s.value.packets;
+        any = true;
+      }
+    if (any) hidden_[netns] = total;
+  }
   std::vector<nfct_drop_key> doomed;
   nfct_drop_key key{}, next{};
   const void* prev = nullptr;

@@ -5,8 +5,11 @@
 #include <prometheus/metric_family.h>
 
 #include <cstdint>
+#include <mutex>
+#include <unordered_map>
 #include <vector>
 
+#include "counting_table.h"
 #include "drop.h"
 #include "drop_reasons.h"
 #include "expected.h"
@@ -20,15 +23,28 @@ struct DropEntry {
 
 class DropReader {
  public:
-  explicit DropReader(int drops_fd);
-  // Every entry, with batched lookups (a few syscalls per scrape).
-  Expected<std::vector<DropEntry>> read() const;
-  // Deletes every entry of a namespace that no longer exists; returns how many.
+  // `table`: the drop probe's counting table (it must outlive the reader), null when off.
+  explicit DropReader(int drops_fd, const SlotTableView* table = nullptr);
+  // Every entry: the table's slots read in place, then the hash with batched lookups (a
+  // few syscalls per scrape). A key may appear more than once (in two slots, or in a slot
+  // and the hash): the families add them up.
+  // `hash_entries`, when given, receives the number of entries in the hash map.
+  Expected<std::vector<DropEntry>> read(size_t* hash_entries = nullptr) const;
+  // The counting table (null when off), for its fill in nfct_map_entries.
+  const SlotTableView* table() const { return table_; }
+  // A namespace no longer exists: deletes its hash entries (returns how many) and hides
+  // its table slots, which stay claimed, until a packet is counted for its inode number
+  // again (a new namespace that reuses the number: its series then come back).
   size_t purge_netns(uint32_t netns) const;
 
  private:
   int fd_;
   int ncpus_;
+  const SlotTableView* table_;
+  // Serialises reads and purges (scrapes and the probe manager's thread).
+  mutable std::mutex mu_;
+  // Vanished namespace -> the packets of its table slots when it vanished.
+  mutable std::unordered_map<uint32_t, uint64_t> hidden_;
 };
 
 inline constexpr const char* kDropPacketsName = "nfct_drop_packets_total";

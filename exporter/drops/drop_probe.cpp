@@ -8,6 +8,7 @@
 
 #include "drop.h"
 #include "drop.skel.h"
+#include "error.h"
 #include "log.h"
 
 namespace nfct {
@@ -46,7 +47,8 @@ Probe drop_probe() {
 void DropProgram::SkelDeleter::operator()(drop_bpf* s) const { drop_bpf__destroy(s); }
 void DropProgram::LinkDeleter::operator()(bpf_link* l) const { bpf_link__destroy(l); }
 
-DropProgram::DropProgram(uint32_t max_entries, int overflow_fd, size_t tracepoint_probes, bool attach) {
+DropProgram::DropProgram(uint32_t max_entries, uint32_t slots, int overflow_fd, size_t tracepoint_probes,
+                         bool attach) {
   if (tracepoint_probes >= NFCT_MAX_PROBES - NFCT_TP_PROBE_BASE) {
     error_ = "the configuration uses every probe index for tracepoints; list fewer than " +
              std::to_string(NFCT_MAX_PROBES - NFCT_TP_PROBE_BASE) + " for the drop probe";
@@ -63,6 +65,19 @@ DropProgram::DropProgram(uint32_t max_entries, int overflow_fd, size_t tracepoin
   }
   skel->rodata->nf_conn_btf_id = nf_conn_btf_id(vmlinux.get());
   bpf_map__set_max_entries(skel->maps.drops, max_entries);
+  // The counting table, as the counter table (CounterPrograms): keys, and counts per CPU.
+  const int ncpus = libbpf_num_possible_cpus();
+  const uint32_t nslots = slots ? slots : 1;
+  if (ncpus <= 0 || static_cast<uint64_t>(nslots) * static_cast<uint64_t>(ncpus) > (uint64_t{1} << 28)) {
+    error_ = "drops.slots: " + std::to_string(slots) + " slots is too large a counting table for " +
+             std::to_string(ncpus) + " possible CPUs; use fewer";
+    return;
+  }
+  bpf_map__set_max_entries(skel->maps.drop_slot_keys, nslots);
+  bpf_map__set_max_entries(skel->maps.drop_slot_counts, nslots * static_cast<uint32_t>(ncpus));
+  skel->rodata->slots_on = slots != 0;
+  skel->rodata->nslots = nslots;
+  skel->rodata->slot_shift = nslots > 1 ? 64 - static_cast<uint32_t>(__builtin_ctz(nslots)) : 63;
   // One overflow map for every probe: nfct_map_overflow_* reads it (bpf/drop.h).
   if (int err = bpf_map__reuse_fd(skel->maps.overflow, overflow_fd)) {
     error_ = "cannot share the overflow map: " + errstr(err);
@@ -71,6 +86,15 @@ DropProgram::DropProgram(uint32_t max_entries, int overflow_fd, size_t tracepoin
   if (int err = drop_bpf__load(skel.get())) {
     error_ = "the drop program does not load on this kernel: " + errstr(err);
     return;
+  }
+  if (slots) {
+    try {
+      table_ = std::make_unique<CountingTable>(bpf_map__fd(skel->maps.drop_slot_keys),
+                                               bpf_map__fd(skel->maps.drop_slot_counts), slots, ncpus);
+    } catch (const FatalError& e) {
+      error_ = e.what();
+      return;
+    }
   }
   skel_ = std::move(skel);
   if (!attach) return;

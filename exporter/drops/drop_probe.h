@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "counting_table.h"
 #include "probe_manager.h"
 
 struct drop_bpf;
@@ -19,13 +20,14 @@ Probe drop_probe();
 
 class DropProgram {
  public:
-  // Opens, sizes (max_entries, as the counter map) and loads the object, sharing the
+  // Opens, sizes (max_entries, as the counter map; `slots` for its counting table, 0 =
+  // none) and loads the object, sharing the
   // counter map's overflow map (overflow_fd); then attaches it unless `attach` is false
   // (--config.check). Never throws for a kernel that lacks what the probe needs: the
   // program is then not loaded and state() says why. `tracepoint_probes`: how many
   // tracepoint probes the config has; with the most the config allows, the probe index
   // the drop probe would use is taken (bpf/drop.h) and the probe is refused.
-  DropProgram(uint32_t max_entries, int overflow_fd, size_t tracepoint_probes, bool attach);
+  DropProgram(uint32_t max_entries, uint32_t slots, int overflow_fd, size_t tracepoint_probes, bool attach);
   ~DropProgram();
   DropProgram(const DropProgram&) = delete;
   DropProgram& operator=(const DropProgram&) = delete;
@@ -34,6 +36,8 @@ class DropProgram {
   bool attached() const { return link_ != nullptr; }
   const std::string& error() const { return error_; }
   int drops_fd() const;  // -1 when not loaded
+  // The counting table, mapped read-only; null when not loaded or drops.slots is 0.
+  const SlotTableView* table() const { return table_ ? &table_->view() : nullptr; }
   // For the probe manager's status: up when attached, one attach error otherwise.
   ProbeState state() const;
   // Detaches (closes the link); the maps stay readable.
@@ -47,6 +51,7 @@ class DropProgram {
     void operator()(bpf_link* l) const;
   };
   std::unique_ptr<drop_bpf, SkelDeleter> skel_;
+  std::unique_ptr<CountingTable> table_;
   std::unique_ptr<bpf_link, LinkDeleter> link_;
   std::string error_;
 };

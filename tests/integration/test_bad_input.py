@@ -13,6 +13,16 @@ from nfct_harness import (EXPORTER, NfctTestCase, nfct_prog_ids, free_port, run,
                           wait_no_leaked_programs)
 
 
+
+def possible_cpus() -> int:
+    """The kernel's possible CPUs ("0-1,4-7" ranges), as libbpf counts them."""
+    with open("/sys/devices/system/cpu/possible") as f:
+        n = 0
+        for part in f.read().strip().split(","):
+            lo, _, hi = part.partition("-")
+            n += int(hi or lo) - int(lo) + 1
+        return n
+
 class BadInputTest(NfctTestCase):
 
     def setUp(self):
@@ -175,9 +185,12 @@ class BadInputTest(NfctTestCase):
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertIn("nf:ipv4:input", p.stdout)
         self.assertIn(str(self.ns.inode), p.stdout)
-        # Sampling and the counting slots are on by default.
+        # Sampling and the counting table are on by default: 16384 slots, 16 bytes each
+        # plus 16 per possible CPU.
+        ncpus = possible_cpus()
         self.assertIn("events: one tracked packet in 1000", p.stdout)
-        self.assertIn("counting slots: 4096 per CPU", p.stdout)
+        self.assertIn("counting table: 16384 slots, %d KiB with %d possible CPUs\n"
+                      % (16384 * 16 * (1 + ncpus) // 1024, ncpus), p.stdout)
         self.assertIn("table statistics: read on every scrape", p.stdout)
         self.assertIn("zone entries: off", p.stdout)
         wait_no_leaked_programs(self.before)
@@ -187,7 +200,7 @@ class BadInputTest(NfctTestCase):
         p = self.exporter("--config.file=" + on, "--config.check")
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertIn("events: one tracked packet in 100\n", p.stdout)
-        self.assertIn("counting slots: off", p.stdout)
+        self.assertIn("counting table: off", p.stdout)
         self.assertIn("table statistics: read on every scrape, per CPU", p.stdout)
         self.assertIn("zone entries: dumped every 5000ms", p.stdout)
         wait_no_leaked_programs(self.before)

@@ -307,8 +307,9 @@ for i in range(int(sys.argv[2])):
 
     def test_a_full_drop_map_counts_in_the_overflow_series(self):
         """maps.max_entries bounds the drop map too: 40 drops in 40 zones with room for 16
-        label sets (shared with every namespace's drops) leave at most 16 entries, and
-        every drop not in a series of its own is in nfct_map_overflow_*{probe=drop}."""
+        label sets in the drop map and 16 in its counting table (drops.slots: 16; both
+        shared with every namespace's drops) leave at most 32 series, and every drop not
+        in a series of its own is in nfct_map_overflow_*{probe=drop}."""
         ns = self.lab.netns("ovf")
         zones = 40
         ns.nft("""
@@ -325,7 +326,7 @@ table ip nfct_drop_zones {
   }
 }
 """)
-        ex = self.drop_exporter([ns], maps={"max_entries": 16})
+        ex = self.drop_exporter([ns], maps={"max_entries": 16}, drops={"slots": 16})
         m0 = ex.scrape()
         ovf0 = m0.get("nfct_map_overflow_packets_total", probe=DROP_PROBE)
         # One datagram to each port, each in a zone of its own.
@@ -342,8 +343,11 @@ table ip nfct_drop_zones {
         m, mine, ovf, counted = wait_for(settled, timeout=10, what="40 drops in series or overflow")
         self.assertEqual(m.get("nfct_map_max_entries", map="drops"), 16)
         self.assertLessEqual(m.get("nfct_map_entries", map="drops"), 16)
-        self.assertLessEqual(len(mine), 16)
+        self.assertEqual(m.get("nfct_map_max_entries", map="drop_slots"), 16)
+        self.assertLessEqual(m.get("nfct_map_entries", map="drop_slots"), 16)
+        self.assertLessEqual(len(mine), 32)
         self.assertGreater(ovf, 0)
+        self.assertEqual(counted + ovf, zones)
         # The series that exist are right: one packet each, new, in its port's zone. The
         # zone is the port's low 14 bits as nft loads them, in network byte order into
         # the 16-bit zone id: port 20000 (low bits 0x0e20) is zone 0x200e.

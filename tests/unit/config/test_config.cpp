@@ -68,7 +68,7 @@ void check_defaults(const Config& c) {
   CHECK(c.listen_address == "0.0.0.0:9747");
   CHECK(c.telemetry_path == "/metrics");
   CHECK(c.log_level == "info");
-  CHECK(c.slots == 4096u);
+  CHECK(c.slots == 16384u);
   CHECK(c.events.sample_rate == 1000u);
 }
 
@@ -298,8 +298,9 @@ TEST_CASE("maps.max_entries and events.sample_rate ranges") {
   CHECK(slots("0") == 0u);
   CHECK(slots("1") == 1u);
   CHECK(slots("65536") == 65536u);
-  e = config_error("maps:\n  slots: 65537\n");
-  CHECK(e == "test.yaml:2:10: maps.slots: 65537 is out of range [0, 65536]");
+  CHECK(slots("1048576") == 1048576u);
+  e = config_error("maps:\n  slots: 1048577\n");
+  CHECK(e == "test.yaml:2:10: maps.slots: 1048577 is out of range [0, 1048576]");
   e = config_error("maps:\n  slots: 1000\n");
   CHECK(e == "test.yaml:2:10: maps.slots: expected 0 or a power of two, got 1000");
   e = config_error("maps:\n  slots: -1\n");
@@ -589,3 +590,12 @@ TEST_CASE("the shipped config parses and holds the defaults") {
 }
 
 }  // TEST_SUITE
+
+TEST_CASE("drops.slots sizes the drop probe's counting table like maps.slots") {
+  CHECK(parse_config("", kSource).drops.slots == 4096u);
+  CHECK(parse_config("drops:\n  slots: 0\n", kSource).drops.slots == 0u);
+  CHECK(parse_config("drops:\n  slots: 65536\n", kSource).drops.slots == 65536u);
+  CHECK(config_error("drops:\n  slots: 3\n") == "test.yaml:2:10: drops.slots: expected 0 or a power of two, got 3");
+  CHECK(config_error("drops:\n  slots: 2097152\n") ==
+        "test.yaml:2:10: drops.slots: 2097152 is out of range [0, 1048576]");
+}

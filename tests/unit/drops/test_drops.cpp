@@ -146,7 +146,7 @@ TEST_CASE("the drop probe's label is distinct from any configurable probe") {
 }
 
 TEST_CASE("with every probe index taken by tracepoints the drop probe is refused, not loaded") {
-  nfct::DropProgram p(16, -1, NFCT_MAX_PROBES - NFCT_TP_PROBE_BASE, /*attach=*/true);
+  nfct::DropProgram p(16, 0, -1, NFCT_MAX_PROBES - NFCT_TP_PROBE_BASE, /*attach=*/true);
   CHECK_FALSE(p.loaded());
   CHECK_FALSE(p.attached());
   CHECK(p.drops_fd() == -1);
