@@ -26,6 +26,24 @@ bool proc_paths(const Config& cfg) {
                                       [](const std::string& e) { return e.rfind("/proc/", 0) == 0; });
 }
 
+// Features that work in each covered namespace (netfilter links, ctnetlink sockets).
+bool per_netns(const Config& cfg) {
+  return has_netfilter_probes(cfg) || cfg.table_stats.enabled || cfg.zone_entries.enabled;
+}
+
+// nfct_netns_info is served by every configuration (no setting turns it off), whatever the
+// `netns` setting: each rescan walks /proc and stats /proc/PID/ns/net of every process to
+// find the lowest PID in each covered namespace, then reads its comm and cgroup. comm and
+// cgroup are world-readable, but the kernel resolves ns/net only for a caller that may
+// ptrace the process in read mode: one of the same user whose capabilities include all of
+// the target's, else CAP_SYS_PTRACE. Without it a namespace whose processes are all
+// root-owned (ip netns exec, container runtimes, CNI) shows an empty pid and comm, even
+// when it is listed by name; one with some processes the exporter may inspect shows the
+// lowest of those.
+constexpr const char* kInfoWhat =
+    "the pid and comm of nfct_netns_info (/proc/PID/ns/net of processes of other users or with more "
+    "capabilities, whichever way the namespaces are listed)";
+
 }  // namespace
 
 std::string cap_name(Cap c) {
@@ -69,10 +87,11 @@ std::vector<CapNeed> startup_needs(const Config& cfg) {
     needs.push_back({{Cap::NetAdmin}, what, false});
     needs.push_back({{Cap::SysAdmin}, what, false});
   }
-  const bool per_netns = has_netfilter_probes(cfg) || cfg.table_stats.enabled || cfg.zone_entries.enabled;
-  if (per_netns && proc_paths(cfg))
+  if (per_netns(cfg) && proc_paths(cfg))
     needs.push_back({{Cap::SysPtrace}, "the network namespaces of other users' and more privileged processes "
                                        "(/proc/PID/ns/net, with netns: all or a listed path)", false});
+  // Kept from the start: a capability dropped now cannot be taken back for the first rescan.
+  needs.push_back({{Cap::SysPtrace}, kInfoWhat, false});
   return needs;
 }
 
@@ -80,12 +99,13 @@ std::vector<CapNeed> running_needs(const Config& cfg) {
   // CAP_PERFMON is not needed any more: the verifier checked it when the programs were
   // loaded, and the tracepoints are attached.
   std::vector<CapNeed> needs = {{{Cap::Bpf, Cap::SysAdmin}, "reading the BPF maps on each scrape", true}};
-  const bool per_netns = has_netfilter_probes(cfg) || cfg.table_stats.enabled || cfg.zone_entries.enabled;
   // setns() for namespaces found later, and for the ctnetlink sockets made on demand.
-  if (per_netns) needs.push_back({{Cap::SysAdmin}, "entering network namespaces found later", true});
+  if (per_netns(cfg)) needs.push_back({{Cap::SysAdmin}, "entering network namespaces found later", true});
   if (cfg.table_stats.enabled || cfg.zone_entries.enabled)
     needs.push_back({{Cap::NetAdmin}, "ctnetlink requests", true});
-  if (per_netns && proc_paths(cfg)) needs.push_back({{Cap::SysPtrace}, "/proc/PID/ns/net", true});
+  if (per_netns(cfg) && proc_paths(cfg))
+    needs.push_back({{Cap::SysPtrace}, "finding namespaces through /proc/PID/ns/net", true});
+  needs.push_back({{Cap::SysPtrace}, "the pid and comm of nfct_netns_info (/proc/PID/ns/net)", true});
   return needs;
 }
 
@@ -106,6 +126,21 @@ std::vector<Cap> choose_capabilities(const std::vector<CapNeed>& needs, const st
       }
   }
   return keep;
+}
+
+std::vector<std::pair<Cap, std::vector<std::string>>> kept_for(const std::vector<CapNeed>& needs,
+                                                               const std::vector<Cap>& keep) {
+  std::vector<std::pair<Cap, std::vector<std::string>>> out;
+  for (Cap c : keep) out.push_back({c, {}});
+  for (const auto& n : needs) {
+    // The first alternative that is kept serves it (the narrowest, as chosen).
+    auto c = std::find_if(n.any_of.begin(), n.any_of.end(),
+                          [&](Cap a) { return std::find(keep.begin(), keep.end(), a) != keep.end(); });
+    if (c == n.any_of.end()) continue;
+    auto& whats = std::find_if(out.begin(), out.end(), [&](const auto& e) { return e.first == *c; })->second;
+    if (std::find(whats.begin(), whats.end(), n.what) == whats.end()) whats.push_back(n.what);
+  }
+  return out;
 }
 
 std::vector<Cap> held_capabilities() {

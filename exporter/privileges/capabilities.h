@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config.h"
@@ -38,6 +39,11 @@ std::vector<CapNeed> running_needs(const Config& cfg);
 // The smallest set that meets `needs` out of the capabilities `have` (one satisfying each
 // need; a capability some need cannot do without also serves the needs it covers).
 std::vector<Cap> choose_capabilities(const std::vector<CapNeed>& needs, const std::vector<Cap>& have);
+
+// For the log: each capability of `keep`, in that order, with the `what` of every need it
+// serves (a need counts for the first of its alternatives that is kept).
+std::vector<std::pair<Cap, std::vector<std::string>>> kept_for(const std::vector<CapNeed>& needs,
+                                                               const std::vector<Cap>& keep);
 
 // Whether the calling thread has `c` in its effective set.
 bool has_capability(Cap c);

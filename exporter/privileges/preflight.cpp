@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "capabilities.h"
 #include "error.h"
@@ -51,9 +52,17 @@ void preflight(Config& cfg) {
 }
 
 void drop_startup_capabilities(const Config& cfg) {
-  if (auto ok = keep_only_capabilities(choose_capabilities(running_needs(cfg), held_capabilities())); !ok)
-    throw FatalError("dropping capabilities: " + ok.error());
+  const auto needs = running_needs(cfg);
+  const auto keep = choose_capabilities(needs, held_capabilities());
+  if (auto ok = keep_only_capabilities(keep); !ok) throw FatalError("dropping capabilities: " + ok.error());
   spdlog::info("running with capabilities {}", effective_capabilities());
+  // Why each one is still held, so that an operator can tell which setting keeps it.
+  for (const auto& [cap, whats] : kept_for(needs, keep)) {
+    if (whats.empty()) continue;
+    std::string list;
+    for (const auto& w : whats) list += (list.empty() ? "" : "; ") + w;
+    spdlog::info("keeping {} for {}", cap_name(cap), list);
+  }
 }
 
 }  // namespace nfct

@@ -7,12 +7,16 @@ really refuses the feature without that capability. After start-up the exporter 
 only its running set, in every thread.
 
 Namespaces: listed by name (/run/netns, readable by anyone) and by /proc/PID/ns/net of a
-root process (which `nobody` may open only with CAP_SYS_PTRACE)."""
+root process (which `nobody` may open only with CAP_SYS_PTRACE).
+
+The namespace info (nfct_netns_info) needs CAP_SYS_PTRACE in every configuration, names
+only included: its PID and command come from stat()ing /proc/PID/ns/net of every process,
+which the kernel refuses for a root process with more capabilities than the exporter."""
 
 import os
 import subprocess
 
-from nfct_harness import (IPV4_PROBES, Exporter, NfctTestCase, conntrack_on, key, ping, run,
+from nfct_harness import (IPV4_PROBES, Exporter, NfctTestCase, conntrack_on, key, ping, reap, run,
                           wait_for)
 
 IN, POST = "nf:ipv4:input", "nf:ipv4:postrouting"
@@ -52,12 +56,35 @@ def status_caps(path):
     return out
 
 
+def assert_threads(test, pid, expected, uid):
+    """Every thread of `pid`: user `uid`, exactly `expected`, nothing inheritable or ambient."""
+    tasks = os.listdir("/proc/%d/task" % pid)
+    test.assertGreater(len(tasks), 3)  # HTTP workers, rescan thread...
+    for t in tasks:
+        st = status_caps("/proc/%d/task/%s/status" % (pid, t))
+        test.assertEqual(st["Uid"], uid)
+        test.assertEqual(st["CapEff"], expected, "thread %s" % t)
+        test.assertEqual(st["CapPrm"], expected, "thread %s" % t)
+        test.assertEqual(st["CapInh"], set(), "thread %s" % t)
+        test.assertEqual(st["CapAmb"], set(), "thread %s" % t)
+
+
+def running_line(caps):
+    """The start-up log's line for a kept set (in capability number order, as logged)."""
+    names = sorted(caps, key=lambda c: CAP_BITS[c])
+    return "running with capabilities %s\n" % ",".join(c.upper() for c in names)
+
+
+def skip_without_capsh(test):
+    if subprocess.run(["which", "capsh"], capture_output=True).returncode != 0:
+        test.skipTest("capsh (libcap2-bin) is not installed")
+
+
 class CapabilitiesTest(NfctTestCase):
 
     def setUp(self):
         super().setUp()
-        if subprocess.run(["which", "capsh"], capture_output=True).returncode != 0:
-            self.skipTest("capsh (libcap2-bin) is not installed")
+        skip_without_capsh(self)
         # a (by name) -- veth -- b (by name); c is a namespace that only a root process
         # holds (no /run/netns entry): reached through /proc/PID/ns/net.
         self.a = self.lab.netns("a")
@@ -100,16 +127,7 @@ class CapabilitiesTest(NfctTestCase):
     # ------------------------------------------------------------------ all documented
 
     def check_threads(self, ex, expected):
-        """Every thread: user nobody, exactly `expected`, nothing inheritable or ambient."""
-        tasks = os.listdir("/proc/%d/task" % ex.proc.pid)
-        self.assertGreater(len(tasks), 3)  # HTTP workers, rescan thread...
-        for t in tasks:
-            st = status_caps("/proc/%d/task/%s/status" % (ex.proc.pid, t))
-            self.assertEqual(st["Uid"], 65534)
-            self.assertEqual(st["CapEff"], expected, "thread %s" % t)
-            self.assertEqual(st["CapPrm"], expected, "thread %s" % t)
-            self.assertEqual(st["CapInh"], set(), "thread %s" % t)
-            self.assertEqual(st["CapAmb"], set(), "thread %s" % t)
+        assert_threads(self, ex.proc.pid, expected, 65534)
 
     def test_documented_capabilities_suffice_as_nobody(self):
         ex = self.start(DOCUMENTED)
@@ -233,4 +251,98 @@ class CapabilitiesTest(NfctTestCase):
             self.assertEqual(p.stdout, "")
             p = run(as_nobody(DOCUMENTED) + ["readlink", self.c_path], check=False)
             self.assertEqual(p.stdout.strip(), "net:[%s]" % self.c_label, p.stderr)
+        self.assertEqual(ex.stop(), 0)
+
+
+class NamespaceInfoCapabilityTest(NfctTestCase):
+    """netns listed by name only (no /proc path, so finding the namespaces needs no
+    CAP_SYS_PTRACE): nfct_netns_info still names the root process inside each, which
+    takes CAP_SYS_PTRACE. The exporter keeps it and says why in its log; without it the
+    kernel refuses and the pid and comm are empty."""
+
+    def setUp(self):
+        super().setUp()
+        skip_without_capsh(self)
+        self.ns = self.lab.netns("info")
+        # A root process with every capability, inside the namespace (as a pod's would be).
+        self.sleeper = subprocess.Popen(self.ns.cmd(["sleep", "600"]))
+        self.addCleanup(reap, self.sleeper)
+        path = "/proc/%d/ns/net" % self.sleeper.pid
+
+        def inside():
+            # ip netns exec enters the namespace, then execs sleep (same PID).
+            try:
+                with open("/proc/%d/comm" % self.sleeper.pid) as f:
+                    comm = f.read().strip()
+                return os.stat(path).st_ino == self.ns.inode and comm == "sleep"
+            except OSError:
+                return False
+        wait_for(inside, what="sleep to run inside %s" % self.ns.name)
+
+    def start(self, prefix):
+        return Exporter(self, config={"probes": IPV4_PROBES, "netns": [self.ns.name], "netns_rescan_interval": "200ms"},
+                        prefix=prefix)
+
+    def info(self, ex):
+        """The labels of the namespace's one nfct_netns_info sample (netns left out), or None."""
+        ex._alive()
+        try:
+            found = ex.scrape().select("nfct_netns_info", netns=self.ns.label)
+        except OSError:
+            return None
+        self.assertLessEqual(len(found), 1, found)
+        return {k: v for k, v in found[0][0].items() if k != "netns"} if found else None
+
+    def wait_info(self, ex, ok, what):
+        """Polls until ok(info) holds; returns that info."""
+        def check():
+            got = self.info(ex)
+            return ok(got), got
+        return wait_for(check, timeout=20, what=what)
+
+    def test_root_process_shown_with_names_only(self):
+        """Run as root (every capability given) and as nobody with the documented three:
+        both keep exactly CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_SYS_PTRACE, log it, and show
+        the sleeper's PID and command."""
+        want = {"name": self.ns.name, "pid": str(self.sleeper.pid), "comm": "sleep", "pod_uid": "",
+                "container_id": ""}
+        for who, prefix, uid in (("root", (), 0), ("nobody", as_nobody(DOCUMENTED), 65534)):
+            with self.subTest(user=who):
+                ex = self.start(prefix)
+                try:
+                    self.wait_info(ex, lambda got: got == want, "nfct_netns_info of %s as %s" % (self.ns.name, who))
+                    log = ex.log()
+                    self.assertIn(running_line(DOCUMENTED), log)
+                    self.assertIn("keeping CAP_SYS_PTRACE for the pid and comm of nfct_netns_info "
+                                  "(/proc/PID/ns/net)\n", log)
+                    self.assertNotIn("CAP_SYS_PTRACE is needed", log)
+                    assert_threads(self, ex.proc.pid, set(DOCUMENTED), uid)
+                    # The process stays the namespace's: the same on a later rescan.
+                    rescans = ex.scrape().value("nfct_netns_rescans_total")
+                    wait_for(lambda: ex.scrape().value("nfct_netns_rescans_total") >= rescans + 2,
+                             what="two more rescans")
+                    self.assertEqual(self.info(ex), want)
+                    self.assertEqual(ex.stop(), 0)
+                finally:
+                    ex.kill()  # before the next one hooks the same namespace
+
+    def test_without_cap_sys_ptrace_the_kernel_refuses(self):
+        """The measurement behind the need: CAP_SYS_PTRACE not given, the exporter warns
+        naming it and starts; the namespace is covered and named, but the kernel hides
+        the root process, so pid and comm are empty. The same user and capabilities
+        cannot stat the process's ns/net directly either."""
+        caps = [c for c in DOCUMENTED if c != "cap_sys_ptrace"]
+        ex = self.start(as_nobody(caps))
+        got = self.wait_info(ex, lambda got: got is not None, "nfct_netns_info of %s" % self.ns.name)
+        # The series comes from the same rescan that looked for the namespace's processes.
+        self.assertEqual(got, {"name": self.ns.name, "pid": "", "comm": "", "pod_uid": "", "container_id": ""})
+        log = ex.log()
+        self.assertRegex(log, r"CAP_SYS_PTRACE is needed for the pid and comm of nfct_netns_info .*: not available")
+        self.assertIn(running_line(caps), log)
+        self.assertNotIn("keeping CAP_SYS_PTRACE", log)
+        ns_net = "/proc/%d/ns/net" % self.sleeper.pid
+        p = run(as_nobody(caps) + ["stat", "-L", "-c", "%i", ns_net], check=False)
+        self.assertNotEqual(p.returncode, 0, p.stdout)
+        p = run(as_nobody(DOCUMENTED) + ["stat", "-L", "-c", "%i", ns_net], check=False)
+        self.assertEqual(p.stdout.strip(), self.ns.label, p.stderr)
         self.assertEqual(ex.stop(), 0)
