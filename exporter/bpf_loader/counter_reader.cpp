@@ -32,16 +32,30 @@ bool key_less(const nfct_key& a, const nfct_key& b) {
 bool key_equal(const nfct_key& a, const nfct_key& b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
 void sort_and_merge(std::vector<CounterEntry>& entries) {
-  std::sort(entries.begin(), entries.end(),
-            [](const CounterEntry& a, const CounterEntry& b) { return key_less(a.key, b.key); });
-  size_t w = 0;
-  for (size_t r = 0; r < entries.size(); r++) {
-    if (w && key_equal(entries[w - 1].key, entries[r].key))
-      add_counts(entries[w - 1].value, entries[r].value);
-    else
-      entries[w++] = entries[r];
+  // Sorts each key packed once into one 128-bit integer (with its index) rather than the
+  // entries with key_less, which packs both keys on every compare: a scrape at 20 000
+  // keys spent most of its sort packing. Then gathers the entries in that order, adding
+  // up equal keys. The packed key leaves out `pad`, a constant.
+  struct Item {
+    unsigned __int128 key;
+    size_t index;
+  };
+  std::vector<Item> order(entries.size());
+  for (size_t i = 0; i < entries.size(); i++) {
+    const Packed p = pack(entries[i].key);
+    order[i] = {static_cast<unsigned __int128>(p.hi) << 64 | p.lo, i};
   }
-  entries.resize(w);
+  std::sort(order.begin(), order.end(), [](const Item& a, const Item& b) { return a.key < b.key; });
+  std::vector<CounterEntry> out;
+  out.reserve(entries.size());
+  for (size_t r = 0; r < order.size(); r++) {
+    const CounterEntry& e = entries[order[r].index];
+    if (r && order[r].key == order[r - 1].key)
+      add_counts(out.back().value, e.value);
+    else
+      out.push_back(e);
+  }
+  entries.swap(out);
 }
 
 CounterReader::CounterReader(int counters_fd, int overflow_fd, const SlotTableView* table, size_t max_retired)
@@ -53,13 +67,16 @@ CounterReader::CounterReader(int counters_fd, int overflow_fd, const SlotTableVi
   if (ncpus_ <= 0) throw FatalError("cannot count possible CPUs");
 }
 
-Expected<std::vector<CounterEntry>> CounterReader::read_counters(size_t* hash_entries) const {
+Expected<std::vector<CounterEntry>> CounterReader::read_counters(size_t* hash_entries, size_t* table_slots) const {
   std::lock_guard lock(mu_);
   std::vector<CounterEntry> out;
   auto n = read_percpu_hash<CounterEntry, nfct_key>(counters_fd_, ncpus_, "counter map", out);
   if (!n) return Error{n.error()};
   if (hash_entries) *hash_entries = *n;
-  if (table_) table_->append_to<CounterEntry, nfct_key>(out);
+  if (table_) {
+    const size_t used = table_->append_to<CounterEntry, nfct_key>(out);
+    if (table_slots) *table_slots = used;
+  }
   out.insert(out.end(), retired_.begin(), retired_.end());
   sort_and_merge(out);
   if (!hidden_.empty()) {

@@ -38,8 +38,10 @@ class CounterReader {
   // namespaces that vanished and have not counted a packet since. The table is read in
   // place, the hash with batched lookups (a few syscalls per scrape); one sort. Monotonic:
   // see the concurrency argument at count_in_table() in bpf/counting.bpf.h and purge_netns().
-  // `hash_entries`, when given, receives the number of entries in the hash map.
-  Expected<std::vector<CounterEntry>> read_counters(size_t* hash_entries = nullptr) const;
+  // `hash_entries`, when given, receives the number of entries in the hash map, and
+  // `table_slots` the number of used slots of the table.
+  Expected<std::vector<CounterEntry>> read_counters(size_t* hash_entries = nullptr,
+                                                   size_t* table_slots = nullptr) const;
   // Overflowed packets and bytes per probe index.
   Expected<std::vector<nfct_overflow>> read_overflow() const;
   // A namespace no longer exists: frees its hash entries (their counts are kept here, so
@@ -53,7 +55,7 @@ class CounterReader {
   // the lowest free inode numbers, so with pod churn the same numbers come back and their
   // kept counts are reused rather than piling up.
   size_t purge_netns(uint32_t netns) const;
-  // The counting table (null when off), for its fill in nfct_map_entries.
+  // The counting table (null when off), for its size in nfct_map_max_entries.
   const SlotTableView* table() const { return table_; }
   // Keys of vanished namespaces kept, for the tests.
   size_t retired_keys() const;

@@ -10,13 +10,6 @@
 
 namespace nfct {
 
-uint32_t SlotTableView::used() const {
-  uint32_t n = 0;
-  for (uint32_t i = 0; i < nslots_; i++)
-    n += (ready_word(__atomic_load_n(&keys_[2 * i], __ATOMIC_RELAXED)) & NFCT_SLOT_READY) != 0;
-  return n;
-}
-
 nfct_value SlotTableView::sum(uint32_t slot) const {
   nfct_value s{};
   for (int c = 0; c < ncpus_; c++) {

@@ -48,8 +48,6 @@ class SlotTableView {
     return n;
   }
 
-  // Slots whose key is published.
-  uint32_t used() const;
   uint32_t slots() const { return nslots_; }
 
  private:

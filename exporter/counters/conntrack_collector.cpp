@@ -21,11 +21,11 @@ bool ConntrackCollector::collect_counters(SelfStats& self, std::string* text,
   self.names = manager_.probe_names();
   self.map_max_entries = max_entries_;
   bool ok = true;
-  size_t hash_entries = 0;
-  auto entries = reader_.read_counters(&hash_entries);
+  size_t hash_entries = 0, table_slots = 0;
+  auto entries = reader_.read_counters(&hash_entries, &table_slots);
   if (entries) {
     self.map_entries = hash_entries;
-    if (const SlotTableView* t = reader_.table()) self.more_maps.push_back({"slots", t->used(), t->slots()});
+    if (const SlotTableView* t = reader_.table()) self.more_maps.push_back({"slots", table_slots, t->slots()});
     std::lock_guard lock(scratch_mu_);
     aggregate(*entries, aggregates_);
     created_connections(*entries, created_);

@@ -60,14 +60,14 @@ DropCollector::DropCollector(const DropReader& reader, DropReasons reasons, uint
     : reader_(reader), reasons_(std::move(reasons)), max_entries_(max_entries) {}
 
 bool DropCollector::collect(SelfStats& self, std::string* text, std::vector<prometheus::MetricFamily>& out) const {
-  size_t hash_entries = 0;
-  auto entries = reader_.read(&hash_entries);
+  size_t hash_entries = 0, table_slots = 0;
+  auto entries = reader_.read(&hash_entries, &table_slots);
   if (!entries) {
     spdlog::warn("scrape: {}", entries.error());
     return false;
   }
   self.more_maps.push_back({"drops", hash_entries, max_entries_});
-  if (const SlotTableView* t = reader_.table()) self.more_maps.push_back({"drop_slots", t->used(), t->slots()});
+  if (const SlotTableView* t = reader_.table()) self.more_maps.push_back({"drop_slots", table_slots, t->slots()});
   if (text)
     render_drop_families(*entries, reasons_, *text);
   else

@@ -21,11 +21,12 @@ DropReader::DropReader(int drops_fd, const SlotTableView* table)
   if (ncpus_ <= 0) throw FatalError("cannot count possible CPUs");
 }
 
-Expected<std::vector<DropEntry>> DropReader::read(size_t* hash_entries) const {
+Expected<std::vector<DropEntry>> DropReader::read(size_t* hash_entries, size_t* table_slots) const {
   std::lock_guard lock(mu_);
   std::vector<DropEntry> out;
   if (table_) table_->append_to<DropEntry, nfct_drop_key>(out);
   const size_t in_table = out.size();
+  if (table_slots) *table_slots = in_table;
   auto n = read_percpu_hash<DropEntry, nfct_drop_key>(fd_, ncpus_, "drop map", out);
   if (!n) return Error{n.error()};
   if (hash_entries) *hash_entries = *n;

@@ -28,9 +28,10 @@ class DropReader {
   // Every entry: the table's slots read in place, then the hash with batched lookups (a
   // few syscalls per scrape). A key may appear more than once (in two slots, or in a slot
   // and the hash): the families add them up.
-  // `hash_entries`, when given, receives the number of entries in the hash map.
-  Expected<std::vector<DropEntry>> read(size_t* hash_entries = nullptr) const;
-  // The counting table (null when off), for its fill in nfct_map_entries.
+  // `hash_entries`, when given, receives the number of entries in the hash map, and
+  // `table_slots` the number of used slots of the table.
+  Expected<std::vector<DropEntry>> read(size_t* hash_entries = nullptr, size_t* table_slots = nullptr) const;
+  // The counting table (null when off), for its size in nfct_map_max_entries.
   const SlotTableView* table() const { return table_; }
   // A namespace no longer exists: deletes its hash entries (returns how many) and hides
   // its table slots, which stay claimed, until a packet is counted for its inode number

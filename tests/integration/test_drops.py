@@ -356,6 +356,48 @@ table ip nfct_drop_zones {
             self.assertEqual((r, state, packets), (reason("netfilter_drop"), "new", 1))
             self.assertIn(int(zone), want_zones)
 
+    def test_drops_of_a_vanished_namespace_leave_with_it(self):
+        """The drop probe counts in its counting table first, whose slots stay claimed for
+        good: when a namespace vanishes, its drop series go (its slots are hidden), the
+        slots stay used, and another namespace's drop series stay exact."""
+        sent = {"gone": 6, "kept": 4}
+        spaces = {name: self.lab.netns(name) for name in sent}
+        for ns in spaces.values():
+            ns.nft("""
+table ip nfct_drop_gone {
+  counter dropped { }
+  chain in {
+    type filter hook input priority 0; policy accept;
+    udp dport 7001 counter name dropped drop
+  }
+}
+""")
+        ex = self.drop_exporter(list(spaces.values()), netns_rescan_interval="200ms")
+        nf = reason("netfilter_drop")
+        for name, ns in spaces.items():
+            ns.python(r"""
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(int(sys.argv[1])):
+    s.sendto(b"g", ("127.0.0.1", 7001))
+""", sent[name])
+            self.assertEqual(ns.counters("nfct_drop_gone")["dropped"][0], sent[name])
+            # No ct expression in the namespace: conntrack is off there.
+            self.wait_drops(ex, ns, {(nf, "no_conntrack", "0"): sent[name]}, "the drops in " + name)
+        used = ex.scrape().get("nfct_map_entries", map="drop_slots")
+        self.assertGreaterEqual(used, 2)
+        gone, kept = spaces["gone"], spaces["kept"]
+        gone_label = gone.label
+        self.lab.delete(gone)
+
+        def left():
+            m = ex.scrape()
+            return not m.select("nfct_drop_packets_total", netns=gone_label), m
+
+        m = wait_for(left, timeout=10, what="the vanished namespace's drop series to go")
+        self.assertEqual(m.get("nfct_map_entries", map="drop_slots"), used)  # slots stay claimed
+        self.assertEqual(self.drops(m, kept), {(nf, "no_conntrack", "0"): (sent["kept"], sent["kept"] * 29)})
+
     def test_probe_can_be_turned_off(self):
         ns = self.lab.netns("off")
         ex = self.exporter(netns=[ns], probes=["nf:ipv4:input"], wait_probes=["nf:ipv4:input"],
