@@ -31,26 +31,31 @@ bool key_less(const nfct_key& a, const nfct_key& b) {
 
 bool key_equal(const nfct_key& a, const nfct_key& b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
-void sort_and_merge(std::vector<CounterEntry>& entries) {
-  // Sorts each key packed once into one 128-bit integer (with its index) rather than the
-  // entries with key_less, which packs both keys on every compare: a scrape at 20 000
-  // keys spent most of its sort packing. Then gathers the entries in that order, adding
-  // up equal keys. The packed key leaves out `pad`, a constant.
-  struct Item {
-    unsigned __int128 key;
-    size_t index;
-  };
-  std::vector<Item> order(entries.size());
+void sort_and_merge(std::vector<CounterEntry>& entries, SortCache* cache) {
+  // Each key is packed once into one 128-bit integer (the packed key leaves out `pad`, a
+  // constant), and those are sorted with their index rather than the entries with
+  // key_less, which packs both keys on every compare. Then the entries are gathered in
+  // that order, equal keys added up.
+  SortCache local;
+  SortCache& c = cache ? *cache : local;
+  std::vector<unsigned __int128> keys(entries.size());
   for (size_t i = 0; i < entries.size(); i++) {
     const Packed p = pack(entries[i].key);
-    order[i] = {static_cast<unsigned __int128>(p.hi) << 64 | p.lo, i};
+    keys[i] = static_cast<unsigned __int128>(p.hi) << 64 | p.lo;
   }
-  std::sort(order.begin(), order.end(), [](const Item& a, const Item& b) { return a.key < b.key; });
+  if (!cache || keys != c.input) {
+    c.order.resize(keys.size());
+    for (size_t i = 0; i < keys.size(); i++) c.order[i] = static_cast<uint32_t>(i);
+    std::sort(c.order.begin(), c.order.end(), [&keys](uint32_t a, uint32_t b) { return keys[a] < keys[b]; });
+    c.merges.assign(keys.size(), false);
+    for (size_t r = 1; r < c.order.size(); r++) c.merges[r] = keys[c.order[r]] == keys[c.order[r - 1]];
+    c.input.swap(keys);
+  }
   std::vector<CounterEntry> out;
   out.reserve(entries.size());
-  for (size_t r = 0; r < order.size(); r++) {
-    const CounterEntry& e = entries[order[r].index];
-    if (r && order[r].key == order[r - 1].key)
+  for (size_t r = 0; r < c.order.size(); r++) {
+    const CounterEntry& e = entries[c.order[r]];
+    if (c.merges[r])
       add_counts(out.back().value, e.value);
     else
       out.push_back(e);
@@ -70,6 +75,7 @@ CounterReader::CounterReader(int counters_fd, int overflow_fd, const SlotTableVi
 Expected<std::vector<CounterEntry>> CounterReader::read_counters(size_t* hash_entries, size_t* table_slots) const {
   std::lock_guard lock(mu_);
   std::vector<CounterEntry> out;
+  out.reserve(sort_cache_.input.size() + 64);  // about the last scrape's entries: no regrowth
   auto n = read_percpu_hash<CounterEntry, nfct_key>(counters_fd_, ncpus_, "counter map", out);
   if (!n) return Error{n.error()};
   if (hash_entries) *hash_entries = *n;
@@ -78,7 +84,7 @@ Expected<std::vector<CounterEntry>> CounterReader::read_counters(size_t* hash_en
     if (table_slots) *table_slots = used;
   }
   out.insert(out.end(), retired_.begin(), retired_.end());
-  sort_and_merge(out);
+  sort_and_merge(out, &sort_cache_);
   if (!hidden_.empty()) {
     // A hidden namespace whose total grew has counted packets again: its inode number
     // was reused. Its series come back, continuing from where they were.

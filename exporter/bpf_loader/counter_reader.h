@@ -22,8 +22,17 @@ struct CounterEntry {
 // series of every counter family follow from it in one pass (counter_aggregate.h).
 bool key_less(const nfct_key& a, const nfct_key& b);
 bool key_equal(const nfct_key& a, const nfct_key& b);
+// The order a sort_and_merge() found, kept for the next call: a scrape reads the table's
+// slots and the hash's buckets in the same order as the last one unless label sets came
+// or went, and then only checks that the keys are the same instead of sorting again.
+struct SortCache {
+  std::vector<unsigned __int128> input;  // the packed keys in the order they came
+  std::vector<uint32_t> order;           // input indices in key order
+  std::vector<bool> merges;              // order[i] has the key of order[i - 1]
+};
 // Sorts `entries` by key_less and adds up the values of equal keys (one entry per key).
-void sort_and_merge(std::vector<CounterEntry>& entries);
+// With a cache, reuses its order when the keys came in the same order as last time.
+void sort_and_merge(std::vector<CounterEntry>& entries, SortCache* cache = nullptr);
 
 class CounterReader {
  public:
@@ -71,6 +80,8 @@ class CounterReader {
   // Serialises scrapes and purges: a purge moves counts from the hash into retired_, and
   // a scrape that saw the one without the other would see them decrease.
   mutable std::mutex mu_;
+  // The last scrape's sort (read_counters()).
+  mutable SortCache sort_cache_;
   // Counts moved out of the hash for vanished namespaces, sorted by key_less.
   mutable std::vector<CounterEntry> retired_;
   // Vanished namespace -> its packet total when it vanished.

@@ -24,12 +24,14 @@ DropReader::DropReader(int drops_fd, const SlotTableView* table)
 Expected<std::vector<DropEntry>> DropReader::read(size_t* hash_entries, size_t* table_slots) const {
   std::lock_guard lock(mu_);
   std::vector<DropEntry> out;
+  out.reserve(last_size_ + 64);  // about the last scrape's entries: no regrowth
   if (table_) table_->append_to<DropEntry, nfct_drop_key>(out);
   const size_t in_table = out.size();
   if (table_slots) *table_slots = in_table;
   auto n = read_percpu_hash<DropEntry, nfct_drop_key>(fd_, ncpus_, "drop map", out);
   if (!n) return Error{n.error()};
   if (hash_entries) *hash_entries = *n;
+  last_size_ = out.size();
   if (!hidden_.empty()) {
     // A hidden namespace whose slots counted more has a new namespace with its number:
     // show it again. Its hash entries are new (a purge deletes them) and never hidden.

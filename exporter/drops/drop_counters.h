@@ -46,6 +46,7 @@ class DropReader {
   mutable std::mutex mu_;
   // Vanished namespace -> the packets of its table slots when it vanished.
   mutable std::unordered_map<uint32_t, uint64_t> hidden_;
+  mutable size_t last_size_ = 0;  // entries the last read() found
 };
 
 inline constexpr const char* kDropPacketsName = "nfct_drop_packets_total";

@@ -44,13 +44,13 @@ void append_value(std::string& out, double v) {
   // prometheus-cpp's stream has precision max_digits10 - 1 = 16.
   char buf[32];
   auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, 16);
-  out.append(buf, r.ptr);
+  out.append(buf, static_cast<size_t>(r.ptr - buf));  // (buf, r.ptr) would be the slow iterator-range append
 }
 
 void append_uint(std::string& out, uint64_t v) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, r.ptr);
+  out.append(buf, static_cast<size_t>(r.ptr - buf));  // (buf, r.ptr) would be the slow iterator-range append
 }
 
 void append_label(std::string& out, std::string_view name, std::string_view value, bool first) {
@@ -92,7 +92,7 @@ void append_value(std::string& out, uint64_t v) {
   }
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, r.ptr);
+  out.append(buf, static_cast<size_t>(r.ptr - buf));  // (buf, r.ptr) would be the slow iterator-range append
 }
 
 }  // namespace nfct::text
