@@ -1036,9 +1036,13 @@ def scrape_stages(lab: Lab, ex: Exporter, reps: int = 10) -> dict | None:
     cmd = [str(lab.scrape_stages_bin), f"--map-id={m['id']}", f"--reps={reps}"]
     if "slot_keys" in maps and "slot_counts" in maps:
         cmd += [f"--slot-keys-map-id={maps['slot_keys']['id']}", f"--slot-counts-map-id={maps['slot_counts']['id']}"]
-    for mid in fd_bpf_ids(ex.pid)[1]:  # the drop probe's map (not one of EXPORTER_MAPS)
-        if map_info(mid)["name"] == "drops":
-            cmd.append(f"--drops-map-id={mid}")
+    # The drop probe's maps (not EXPORTER_MAPS); BPF map names are cut at 15 characters.
+    drop_flags = {"drops": "--drops-map-id", "drop_slot_keys": "--drop-keys-map-id",
+                  "drop_slot_count": "--drop-counts-map-id"}
+    for mid in fd_bpf_ids(ex.pid)[1]:
+        flag = drop_flags.get(map_info(mid)["name"])
+        if flag:
+            cmd.append(f"{flag}={mid}")
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if p.returncode != 0:
         log(f"scrape_stages: {p.stderr.strip()}")

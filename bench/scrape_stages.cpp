@@ -2,7 +2,8 @@
 // exporter's own counter map (opened by id while the exporter runs) and with the exporter's
 // own code (nfct_core), so that the benchmark can say where a slow scrape spends its time.
 //
-//   scrape_stages --map-id=N [--slot-keys-map-id=N --slot-counts-map-id=N] [--drops-map-id=N] [--reps=K]
+//   scrape_stages --map-id=N [--slot-keys-map-id=N --slot-counts-map-id=N] [--drops-map-id=N]
+//                 [--drop-keys-map-id=N --drop-counts-map-id=N] [--reps=K]
 //
 // Stages: read (the counting table in place and bpf_map_lookup_batch of every hash entry,
 // per-CPU values summed: CounterReader),
@@ -84,10 +85,22 @@ struct Stage {
   size_t bytes = 0;
 };
 
+// A running exporter's counting table, opened by its two maps' ids and mapped read-only.
+std::unique_ptr<nfct::CountingTable> open_table(uint32_t keys_id, uint32_t counts_id) {
+  int keys_fd = bpf_map_get_fd_by_id(keys_id), counts_fd = bpf_map_get_fd_by_id(counts_id);
+  bpf_map_info info{};
+  uint32_t len = sizeof info;
+  if (keys_fd < 0 || counts_fd < 0 || bpf_obj_get_info_by_fd(keys_fd, &info, &len) != 0) {
+    std::fprintf(stderr, "scrape_stages: slot map ids %u, %u: %s\n", keys_id, counts_id, std::strerror(errno));
+    return nullptr;
+  }
+  return std::make_unique<nfct::CountingTable>(keys_fd, counts_fd, info.max_entries, libbpf_num_possible_cpus());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  uint32_t map_id = 0, keys_id = 0, counts_id = 0, drops_id = 0;
+  uint32_t map_id = 0, keys_id = 0, counts_id = 0, drops_id = 0, drop_keys_id = 0, drop_counts_id = 0;
   int reps = 20;
   std::vector<int> levels = {1, 6};
   for (int i = 1; i < argc; i++) {
@@ -96,6 +109,9 @@ int main(int argc, char** argv) {
     else if (a.rfind("--slot-keys-map-id=", 0) == 0) keys_id = static_cast<uint32_t>(std::stoul(a.substr(19)));
     else if (a.rfind("--slot-counts-map-id=", 0) == 0) counts_id = static_cast<uint32_t>(std::stoul(a.substr(21)));
     else if (a.rfind("--drops-map-id=", 0) == 0) drops_id = static_cast<uint32_t>(std::stoul(a.substr(15)));
+    else if (a.rfind("--drop-keys-map-id=", 0) == 0) drop_keys_id = static_cast<uint32_t>(std::stoul(a.substr(19)));
+    else if (a.rfind("--drop-counts-map-id=", 0) == 0)
+      drop_counts_id = static_cast<uint32_t>(std::stoul(a.substr(21)));
     else if (a.rfind("--reps=", 0) == 0) reps = std::stoi(a.substr(7));
     else if (a.rfind("--gzip-levels=", 0) == 0) {
       levels.clear();
@@ -104,7 +120,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: scrape_stages --map-id=N [--slot-keys-map-id=N --slot-counts-map-id=N] [--drops-map-id=N] "
-                   "[--reps=K] "
+                   "[--drop-keys-map-id=N --drop-counts-map-id=N] [--reps=K] "
                    "[--gzip-levels=1,6]\n");
       return 2;
     }
@@ -120,24 +136,16 @@ int main(int argc, char** argv) {
     names[static_cast<uint8_t>(i)] = std::string("nf:") + (i < 5 ? "ipv4:" : "ipv6:") + hooks[i % 5];
 
   int drops_fd = -1;
-  std::unique_ptr<nfct::CountingTable> table;
-  if (keys_id && counts_id) {
-    int keys_fd = bpf_map_get_fd_by_id(keys_id), counts_fd = bpf_map_get_fd_by_id(counts_id);
-    bpf_map_info info{};
-    uint32_t len = sizeof info;
-    if (keys_fd < 0 || counts_fd < 0 || bpf_obj_get_info_by_fd(keys_fd, &info, &len) != 0) {
-      std::fprintf(stderr, "scrape_stages: slot map ids %u, %u: %s\n", keys_id, counts_id, std::strerror(errno));
-      return 1;
-    }
-    table = std::make_unique<nfct::CountingTable>(keys_fd, counts_fd, info.max_entries, libbpf_num_possible_cpus());
-  }
+  std::unique_ptr<nfct::CountingTable> table, drop_table;
+  if (keys_id && counts_id && !(table = open_table(keys_id, counts_id))) return 1;
+  if (drop_keys_id && drop_counts_id && !(drop_table = open_table(drop_keys_id, drop_counts_id))) return 1;
   if (drops_id && (drops_fd = bpf_map_get_fd_by_id(drops_id)) < 0) {
     std::fprintf(stderr, "scrape_stages: drop map id %u: %s\n", drops_id, std::strerror(errno));
     return 1;
   }
   nfct::CounterReader reader(fd, -1, table ? &table->view() : nullptr);
   std::unique_ptr<nfct::DropReader> drops;
-  if (drops_fd >= 0) drops = std::make_unique<nfct::DropReader>(drops_fd);
+  if (drops_fd >= 0) drops = std::make_unique<nfct::DropReader>(drops_fd, drop_table ? &drop_table->view() : nullptr);
   const nfct::DropReasons reasons;  // numbers only: the names cost the same to write
   std::vector<double> t_slots, t_drops_read, t_drops_render, t_created;
   size_t drop_entries = 0, nslot_entries = 0;
