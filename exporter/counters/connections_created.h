@@ -26,7 +26,8 @@
 namespace nfct {
 
 // (netns, zone id, zone direction) -> connections created.
-using CreatedConnections = FlatMap<std::tuple<uint32_t, uint16_t, uint8_t>, uint64_t>;
+using CreatedKey = std::tuple<uint32_t, uint16_t, uint8_t>;
+using CreatedConnections = FlatMap<CreatedKey, uint64_t>;
 
 inline constexpr const char* kCreatedConnectionsName = "nfct_connections_created_total";
 inline constexpr const char* kCreatedConnectionsHelp =

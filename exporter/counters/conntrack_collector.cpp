@@ -30,8 +30,8 @@ bool ConntrackCollector::collect_counters(SelfStats& self, std::string* text,
     aggregate(*entries, aggregates_);
     created_connections(*entries, created_);
     if (text) {
-      render_counter_families(aggregates_, self.names, *text);
-      render_created_connections(created_, *text);
+      render_counter_families(aggregates_, self.names, *text, counter_text_);
+      render_created_connections(created_, *text, created_text_);
     } else {
       out = counter_families(aggregates_, self.names);
       out.push_back(created_connections_family(created_));

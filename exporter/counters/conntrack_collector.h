@@ -55,6 +55,8 @@ class ConntrackCollector : public prometheus::Collectable, public TextCollectabl
   mutable std::mutex scratch_mu_;
   mutable Aggregates aggregates_;
   mutable CreatedConnections created_;
+  mutable CounterText counter_text_;             // label text kept between scrapes
+  mutable KeptLabels<CreatedKey> created_text_;
 };
 
 }  // namespace nfct

@@ -95,7 +95,14 @@ void value_line(std::string& out, uint64_t v) {
 
 }  // namespace
 
-void render_counter_families(const Aggregates& a, const ProbeNames& names, std::string& out) {
+void render_counter_families(const Aggregates& a, const ProbeNames& names, std::string& out, CounterText& kept) {
+  if (kept.names != names) {  // the probe labels of the kept text would be stale
+    kept.names = names;
+    kept.states.forget();
+    kept.bits.forget();
+    kept.zones.forget();
+    kept.no_conntrack.forget();
+  }
   Prefixes prefix(names);
   const auto& states = state_labels();
   const auto& bits = bit_labels();
@@ -104,67 +111,97 @@ void render_counter_families(const Aggregates& a, const ProbeNames& names, std::
   out.reserve(out.size() + 110 * (2 * a.states.size() + a.bits.size() + a.zones.size()) + 1024);
 
   // nfct_packets_total and nfct_bytes_total share the label sets of a.states.
+  kept.states.update(a.states, [&](std::string& t, const auto& k) {
+    auto [probe, netns, state] = k;
+    prefix.append(t, probe, netns);
+    t += states[state];
+  });
   for (const FamilyInfo* f : {&kPacketsFamily, &kBytesFamily}) {
     header(out, *f);
     const bool packets = f == &kPacketsFamily;
+    size_t i = 0;
     for (const auto& [k, v] : a.states) {
-      auto [probe, netns, state] = k;
       out += f->name;
-      prefix.append(out, probe, netns);
-      out += states[state];
+      out += kept.states[i++];
       value_line(out, packets ? v.packets : v.bytes);
     }
   }
 
-  header(out, kStatusFamily);
-  for (const auto& [k, v] : a.bits) {
+  kept.bits.update(a.bits, [&](std::string& t, const auto& k) {
     auto [probe, netns, bit] = k;
+    prefix.append(t, probe, netns);
+    t += bits[bit];
+  });
+  header(out, kStatusFamily);
+  size_t i = 0;
+  for (const auto& [k, v] : a.bits) {
     out += kStatusFamily.name;
-    prefix.append(out, probe, netns);
-    out += bits[bit];
+    out += kept.bits[i++];
     value_line(out, v);
   }
 
-  header(out, kZoneFamily);
-  for (const auto& [k, v] : a.zones) {
+  kept.zones.update(a.zones, [&](std::string& t, const auto& k) {
     auto [probe, netns, zone, dir, state] = k;
+    prefix.append(t, probe, netns);
+    t += ",zone=\"";
+    append_uint(t, zone);
+    t += '"';
+    t += dirs[dir];
+    t += states[state];
+  });
+  header(out, kZoneFamily);
+  i = 0;
+  for (const auto& [k, v] : a.zones) {
     out += kZoneFamily.name;
-    prefix.append(out, probe, netns);
-    out += ",zone=\"";
-    append_uint(out, zone);
-    out += '"';
-    out += dirs[dir];
-    out += states[state];
+    out += kept.zones[i++];
     value_line(out, v);
   }
 
+  kept.no_conntrack.update(a.no_conntrack, [&](std::string& t, const auto& k) {
+    auto [probe, netns] = k;
+    prefix.append(t, probe, netns);
+  });
   for (const FamilyInfo* f : {&kNoCtPacketsFamily, &kNoCtBytesFamily}) {
     header(out, *f);
     const bool packets = f == &kNoCtPacketsFamily;
+    i = 0;
     for (const auto& [k, v] : a.no_conntrack) {
-      auto [probe, netns] = k;
       out += f->name;
-      prefix.append(out, probe, netns);
+      out += kept.no_conntrack[i++];
       value_line(out, packets ? v.packets : v.bytes);
     }
   }
 }
 
-void render_created_connections(const CreatedConnections& created, std::string& out) {
+void render_counter_families(const Aggregates& a, const ProbeNames& names, std::string& out) {
+  CounterText fresh;
+  render_counter_families(a, names, out, fresh);
+}
+
+void render_created_connections(const CreatedConnections& created, std::string& out, KeptLabels<CreatedKey>& kept) {
   const auto& dirs = direction_labels();
   text::append_family_header(out, kCreatedConnectionsName, kCreatedConnectionsHelp, "counter");
   out.reserve(out.size() + 90 * created.size());
-  for (const auto& [k, n] : created) {
+  kept.update(created, [&](std::string& t, const CreatedKey& k) {
     auto [netns, zone, dir] = k;
+    t += "{netns=\"";
+    append_uint(t, netns);
+    t += "\",zone=\"";
+    append_uint(t, zone);
+    t += '"';
+    t += dirs[dir];
+  });
+  size_t i = 0;
+  for (const auto& [k, n] : created) {
     out += kCreatedConnectionsName;
-    out += "{netns=\"";
-    append_uint(out, netns);
-    out += "\",zone=\"";
-    append_uint(out, zone);
-    out += '"';
-    out += dirs[dir];
+    out += kept[i++];
     value_line(out, n);
   }
+}
+
+void render_created_connections(const CreatedConnections& created, std::string& out) {
+  KeptLabels<CreatedKey> fresh;
+  render_created_connections(created, out, fresh);
 }
 
 }  // namespace nfct

@@ -9,23 +9,39 @@
 // tests compare them): same families in the same order, same labels in the same order,
 // same number formatting (prom/text_format.h).
 //
-// Label sets are written as the series are: a label set is a few fixed strings (probe,
-// state and direction names, escaped once per render) and two or three integers, which
-// is about as fast to write as to look up in a cache, and needs no memory between scrapes.
+// Label sets are written once and kept for the next scrape (kept_labels.h), which reuses
+// them while its series have the same keys: the common case, since label sets change
+// only when a namespace, zone or state is seen for the first time or vanishes. A label
+// set is a few fixed strings (probe, state and direction names, escaped once per render)
+// and two or three integers.
 #pragma once
 
 #include <string>
 
 #include "connections_created.h"
 #include "counter_aggregate.h"
+#include "kept_labels.h"
 #include "metric_families.h"
 
 namespace nfct {
 
-// Appends the counter families of `a` to `out`.
+// The label text render_counter_families() keeps from one scrape for the next, and the
+// probe names it was written with.
+struct CounterText {
+  ProbeNames names;
+  KeptLabels<std::tuple<uint8_t, uint32_t, uint8_t>> states;
+  KeptLabels<std::tuple<uint8_t, uint32_t, uint8_t>> bits;
+  KeptLabels<std::tuple<uint8_t, uint32_t, uint16_t, uint8_t, uint8_t>> zones;
+  KeptLabels<std::tuple<uint8_t, uint32_t>> no_conntrack;
+};
+
+// Appends the counter families of `a` to `out`, with the label text kept in `kept` (the
+// overload without writes every label set).
+void render_counter_families(const Aggregates& a, const ProbeNames& names, std::string& out, CounterText& kept);
 void render_counter_families(const Aggregates& a, const ProbeNames& names, std::string& out);
 
-// Appends nfct_connections_created_total to `out`.
+// Appends nfct_connections_created_total to `out`, likewise.
+void render_created_connections(const CreatedConnections& created, std::string& out, KeptLabels<CreatedKey>& kept);
 void render_created_connections(const CreatedConnections& created, std::string& out);
 
 }  // namespace nfct

@@ -1,5 +1,6 @@
 #include "drop_collector.h"
 
+#include <algorithm>
 #include <string_view>
 #include <unordered_map>
 
@@ -9,7 +10,8 @@
 
 namespace nfct {
 
-void render_drop_families(const std::vector<DropEntry>& entries, const DropReasons& reasons, std::string& out) {
+void render_drop_families(const std::vector<DropEntry>& entries, const DropReasons& reasons, std::string& out,
+                          DropText& kept) {
   // (netns, reason, state, zone): sorted output, and one sample per label set. The four
   // fields packed into one integer in that order sort the same as the tuple.
   FlatMap<unsigned __int128, nfct_value> sums;
@@ -19,13 +21,11 @@ void render_drop_families(const std::vector<DropEntry>& entries, const DropReaso
                           uint64_t{k.state} << 16 | k.zone,
                       v);
   sums.sort_and_merge();
-  // Each label set is written once, into one buffer, and used by both families; the
-  // reason and state labels once per distinct value.
-  std::string labels;
-  std::vector<size_t> ends;
-  ends.reserve(sums.size());
+  // Each label set is written once, into one buffer, and used by both families (and by
+  // the next scrapes while the label sets stay the same); the reason labels once per
+  // distinct reason.
   std::unordered_map<uint32_t, std::string> reason_labels;
-  for (const auto& [k, v] : sums) {
+  kept.update(sums, [&](std::string& labels, unsigned __int128 k) {
     const auto netns = static_cast<uint32_t>(k >> 64);
     const auto reason = static_cast<uint32_t>(static_cast<uint64_t>(k) >> 32);
     const auto state = static_cast<uint8_t>(static_cast<uint64_t>(k) >> 16);
@@ -40,20 +40,23 @@ void render_drop_families(const std::vector<DropEntry>& entries, const DropReaso
     labels += ",zone=\"";
     text::append_uint(labels, zone);
     labels += "\"} ";
-    ends.push_back(labels.size());
-  }
+  });
   for (const bool packets : {true, false}) {
     const std::string_view name = packets ? kDropPacketsName : kDropBytesName;
     text::append_family_header(out, name, packets ? kDropPacketsHelp : kDropBytesHelp, "counter");
-    size_t i = 0, start = 0;
+    size_t i = 0;
     for (const auto& [k, v] : sums) {
       out += name;
-      out.append(labels, start, ends[i] - start);
+      out += kept[i++];
       text::append_value(out, static_cast<uint64_t>(packets ? v.packets : v.bytes));
       out += '\n';
-      start = ends[i++];
     }
   }
+}
+
+void render_drop_families(const std::vector<DropEntry>& entries, const DropReasons& reasons, std::string& out) {
+  DropText fresh;
+  render_drop_families(entries, reasons, out, fresh);
 }
 
 DropCollector::DropCollector(const DropReader& reader, DropReasons reasons, uint32_t max_entries)
@@ -68,10 +71,12 @@ bool DropCollector::collect(SelfStats& self, std::string* text, std::vector<prom
   }
   self.more_maps.push_back({"drops", hash_entries, max_entries_});
   if (const SlotTableView* t = reader_.table()) self.more_maps.push_back({"drop_slots", table_slots, t->slots()});
-  if (text)
-    render_drop_families(*entries, reasons_, *text);
-  else
+  if (text) {
+    std::lock_guard lock(text_mu_);
+    render_drop_families(*entries, reasons_, *text, text_);
+  } else {
     for (auto& f : drop_families(*entries, reasons_)) out.push_back(std::move(f));
+  }
   return true;
 }
 

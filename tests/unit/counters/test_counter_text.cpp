@@ -138,9 +138,13 @@ std::string prometheus_cpp_text(const nfct::Aggregates& a, const nfct::ProbeName
   return serialize(nfct::counter_families(a, names));
 }
 
-std::string direct_text(const nfct::Aggregates& a, const nfct::ProbeNames& names) {
+// With `kept`, the label text of the last call with that `kept` is reused where it can be.
+std::string direct_text(const nfct::Aggregates& a, const nfct::ProbeNames& names, nfct::CounterText* kept = nullptr) {
   std::string out;
-  nfct::render_counter_families(a, names, out);
+  if (kept)
+    nfct::render_counter_families(a, names, out, *kept);
+  else
+    nfct::render_counter_families(a, names, out);
   return out;
 }
 
@@ -212,9 +216,15 @@ TEST_CASE("direct counter text equals the prometheus-cpp text, escapes and edge 
 
 TEST_CASE("direct counter text: keys come and go between scrapes, the buffer is appended to") {
   auto a = edge_aggregates();
+  nfct::CounterText kept;  // as the collector keeps it from scrape to scrape
   std::string page = "# previous families\n";
-  nfct::render_counter_families(a, kNames, page);
+  nfct::render_counter_families(a, kNames, page, kept);
   CHECK(page == "# previous families\n" + prometheus_cpp_text(a, kNames));
+  // The next scrape: the same series with new values (the kept label text is reused).
+  a.zones[{1, 4026531840u, 0, 3, 0}] = 17;
+  a.states[{7, 1, 3}].bytes += 1;
+  CHECK(direct_text(a, kNames, &kept) == prometheus_cpp_text(a, kNames));
+  CHECK(kept.zones.size() == a.zones.size());
 
   // A namespace purged: its series go.
   a.states.erase_if([](const auto& kv) { return std::get<1>(kv.first) == 0xffffffffu; });
@@ -222,21 +232,24 @@ TEST_CASE("direct counter text: keys come and go between scrapes, the buffer is 
   a.zones.erase_if([](const auto& kv) { return std::get<1>(kv.first) == 0xffffffffu; });
   a.zones[{1, 4026531840u, 77, 1, 2}] = 5;  // and a new zone
   a.states[{1, 4026531840u, 2}].packets = 3;
-  CHECK(direct_text(a, kNames) == prometheus_cpp_text(a, kNames));
-  CHECK(direct_text(a, kNames).find("4294967295") == std::string::npos);
+  CHECK(direct_text(a, kNames, &kept) == prometheus_cpp_text(a, kNames));
+  CHECK(direct_text(a, kNames, &kept).find("4294967295") == std::string::npos);
 
   // Nothing at all: every family still has its HELP and TYPE, as prometheus-cpp prints them.
   nfct::Aggregates empty;
-  CHECK(direct_text(empty, kNames) == prometheus_cpp_text(empty, kNames));
+  CHECK(direct_text(empty, kNames, &kept) == prometheus_cpp_text(empty, kNames));
+  CHECK(direct_text(edge_aggregates(), kNames, &kept) == prometheus_cpp_text(edge_aggregates(), kNames));
 }
 
 TEST_CASE("direct counter text follows a change of probe names") {
   const auto a = edge_aggregates();
-  direct_text(a, kNames);
+  nfct::CounterText kept;
+  CHECK(direct_text(a, kNames, &kept) == prometheus_cpp_text(a, kNames));
   nfct::ProbeNames renamed = kNames;
   renamed[1] = "nf:ipv6:input";
   renamed[7] = "tp:net:netif_receive_skb";
-  CHECK(direct_text(a, renamed) == prometheus_cpp_text(a, renamed));
+  // The same keys: only the names changed, and the kept text must not be reused.
+  CHECK(direct_text(a, renamed, &kept) == prometheus_cpp_text(a, renamed));
 }
 
 TEST_CASE("connections created: direct text equals the prometheus-cpp text") {
@@ -253,6 +266,16 @@ TEST_CASE("connections created: direct text equals the prometheus-cpp text") {
   std::string empty;
   nfct::render_created_connections({}, empty);
   CHECK(empty == serialize({nfct::created_connections_family({})}));
+  // With kept label text: the same keys with new values, then a key more.
+  nfct::KeptLabels<nfct::CreatedKey> kept;
+  auto d = edge_created();
+  for (int round = 0; round < 3; round++) {
+    std::string text;
+    nfct::render_created_connections(d, text, kept);
+    CHECK(text == serialize({nfct::created_connections_family(d)}));
+    if (round == 0) d[{1, 7, 2}] += 1;
+    if (round == 1) d[{2, 0, 1}] = 4;
+  }
 }
 
 TEST_CASE("numbers are printed as prometheus-cpp prints them") {

@@ -53,3 +53,28 @@ TEST_CASE("drop families: direct text equals the prometheus-cpp text, edge value
   nfct::render_drop_families({}, *reasons, none);
   CHECK(none == prometheus::TextSerializer().Serialize(nfct::drop_families({}, *reasons)));
 }
+
+TEST_CASE("drop families: kept label text is reused for the same label sets and rewritten for new ones") {
+  const nfct::DropReasons reasons;  // numbers only
+  nfct::DropText kept;
+  auto expect = [&](const std::vector<nfct::DropEntry>& entries) {
+    std::string got;
+    nfct::render_drop_families(entries, reasons, got, kept);
+    CHECK(got == prometheus::TextSerializer().Serialize(nfct::drop_families(entries, reasons)));
+  };
+  std::vector<nfct::DropEntry> entries{drop_entry(7, 12, 0, 9, 3, 300), drop_entry(8, 15, 1, 0, 1, 40)};
+  expect(entries);
+  const std::string labels(kept[0]);
+  // The next scrape: the same label sets in another order, with new values.
+  entries = {drop_entry(8, 15, 1, 0, 5, 200), drop_entry(7, 12, 0, 9, 4, 400)};
+  expect(entries);
+  CHECK(kept[0] == labels);
+  // A label set comes, one goes (same count): the text must follow, not be reused.
+  entries = {drop_entry(7, 12, 0, 9, 5, 500), drop_entry(9, 12, 0, 9, 1, 10)};
+  expect(entries);
+  CHECK(kept.size() == 2);
+  CHECK(kept[1].find("netns=\"9\"") != std::string_view::npos);
+  // And none.
+  expect({});
+  CHECK(kept.size() == 0);
+}
