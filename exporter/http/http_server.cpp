@@ -21,12 +21,16 @@ class MetricsHandler : public GetOnlyHandler {
   MetricsHandler(std::string path, std::vector<std::shared_ptr<prometheus::Collectable>> c)
       : GetOnlyHandler(std::move(path)), page_(std::move(c)) {}
   bool get(mg_connection* conn, bool head) override {
-    page_.serve(conn, head);
-    trimmer_.request();  // the scrape's transient memory goes back to the system later
+    // The scrape's transient memory goes back to the system later. A small page allocates
+    // little (glibc gives back the top of its heap above 128 KiB by itself), and a trim
+    // after each scrape cost a wake-up per scrape and a malloc_trim() walk of every
+    // arena (bench/scrape_floor.py).
+    if (page_.serve(conn, head) >= kTrimAfterBytes) trimmer_.request();
     return true;
   }
 
  private:
+  static constexpr size_t kTrimAfterBytes = 256 << 10;  // about 2 500 series
   MetricsPage page_;
   MemoryTrimmer trimmer_;
 };

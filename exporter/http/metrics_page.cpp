@@ -1,11 +1,10 @@
 #include "metrics_page.h"
 
 #include <CivetServer.h>
-#include <prometheus/text_serializer.h>
 
 #include <chrono>
-#include <sstream>
 
+#include "family_text.h"
 #include "http_util.h"
 #include "text_collectable.h"
 #include "text_format.h"
@@ -26,10 +25,9 @@ void MetricsPage::render(std::string& out) const {
     auto got = direct ? direct->CollectText(out) : c->Collect();
     for (auto& f : got) families.push_back(std::move(f));
   }
-  // The small families (self metrics, events, table statistics, build info): prometheus-cpp.
-  std::ostringstream os;
-  prometheus::TextSerializer().Serialize(os, families);
-  out += os.view();
+  // The small families (self metrics, events, namespace info, build info): prometheus-cpp
+  // objects, written as its serializer would (prom/family_text.h).
+  text::append_families(out, families);
   text::append_family_header(out, kScrapeDurationName,
                              "Time this scrape spent reading and rendering every metric, up to this "
                              "line (not compressing and sending the answer).",
@@ -57,7 +55,7 @@ void MetricsPage::release(std::unique_ptr<Buffers> b) {
   if (free_.size() < kKeptBuffers) free_.push_back(std::move(b));
 }
 
-void MetricsPage::serve(mg_connection* conn, bool head) {
+size_t MetricsPage::serve(mg_connection* conn, bool head) {
   struct Lease {
     MetricsPage& page;
     std::unique_ptr<Buffers> b;
@@ -72,6 +70,7 @@ void MetricsPage::serve(mg_connection* conn, bool head) {
   } else {
     send_response(conn, 200, kType, b.text, head, "Vary: Accept-Encoding\r\n");
   }
+  return b.text.size();
 }
 
 }  // namespace nfct

@@ -29,8 +29,9 @@ class MetricsPage {
   void render(std::string& out) const;
 
   // Answers GET or HEAD of the page on `conn` (Content-Length set, so the connection can
-  // be kept alive), gzip when the request's Accept-Encoding allows it.
-  void serve(mg_connection* conn, bool head);
+  // be kept alive), gzip when the request's Accept-Encoding allows it. Returns the size of
+  // the page's text.
+  size_t serve(mg_connection* conn, bool head);
 
  private:
   // The text, its compressed form and a compressor for one scrape; kept between scrapes

@@ -4,7 +4,6 @@
 #include "prom_family.h"
 
 namespace nfct {
-namespace {
 
 using prometheus::MetricFamily;
 using prometheus::MetricType;
@@ -43,6 +42,12 @@ std::string exp_stat_help(std::string_view name) {
   auto it = help.find(name);
   return std::string(it != help.end() ? it->second : "Kernel expectation counter") +
          " (conntrack -S expect: expect_" + std::string(name) + ").";
+}
+
+namespace {
+
+MetricFamily family(const TableFamilyInfo& f, MetricType type) {
+  return make_family(std::string(f.name), std::string(f.help), type);
 }
 
 // Adds the samples of per-CPU rows to one family per attribute, made on first use.
@@ -89,25 +94,12 @@ class StatFamilies {
 
 std::vector<MetricFamily> table_families(const std::vector<NetnsTable>& tables, bool per_cpu,
                                          uint64_t scrape_errors, double scrape_seconds) {
-  auto entries = make_family("nfct_table_entries",
-                             "Entries in the conntrack table of the network namespace.", MetricType::Gauge);
-  auto max_entries = make_family(
-      "nfct_table_max_entries",
-      "The conntrack table limit (nf_conntrack_max, one value for the host that each network "
-      "namespace's own entries count against; 0 means no limit).",
-      MetricType::Gauge);
-  auto expectations = make_family("nfct_expect_entries",
-                                  "Expectations (connections announced by a helper) in the network namespace.",
-                                  MetricType::Gauge);
-  auto success = make_family("nfct_table_read_success",
-                             "1 when the namespace's conntrack statistics were read in this scrape, else 0.",
-                             MetricType::Gauge);
-  auto errors = make_family("nfct_table_read_errors_total",
-                            "Network namespaces whose conntrack statistics could not be read in a scrape.",
-                            MetricType::Counter);
-  auto duration = make_family("nfct_table_read_duration_seconds",
-                              "Time this scrape spent reading the conntrack statistics of every namespace.",
-                              MetricType::Gauge);
+  auto entries = family(kTableEntries, MetricType::Gauge);
+  auto max_entries = family(kTableMaxEntries, MetricType::Gauge);
+  auto expectations = family(kExpectEntries, MetricType::Gauge);
+  auto success = family(kTableReadSuccess, MetricType::Gauge);
+  auto errors = family(kTableReadErrors, MetricType::Counter);
+  auto duration = family(kTableReadDuration, MetricType::Gauge);
   StatFamilies ct("nfct_table_", false, per_cpu), exp("nfct_expect_", true, per_cpu);
 
   for (const auto& t : tables) {

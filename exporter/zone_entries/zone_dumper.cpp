@@ -76,4 +76,9 @@ ZoneStatus ZoneDumper::status() const {
   return status_;
 }
 
+void ZoneDumper::with_status(const std::function<void(const ZoneStatus&)>& f) const {
+  std::lock_guard lk(mu_);
+  f(status_);
+}
+
 }  // namespace nfct

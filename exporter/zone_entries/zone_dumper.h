@@ -45,6 +45,11 @@ class ZoneDumper {
   void run_once();  // one round over every covered namespace
   void forget(uint64_t inode);
   ZoneStatus status() const;
+  // Calls `f` with the status under the dumper's lock, without copying it (the page
+  // renders nfct_zone_entries from it: up to max_series keys per namespace). `f` must
+  // not call back into the dumper; a dump waits for it to return before it stores its
+  // counts.
+  void with_status(const std::function<void(const ZoneStatus&)>& f) const;
 
  private:
   std::function<NetnsMap()> covered_;

@@ -10,31 +10,23 @@ namespace nfct {
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 
+namespace {
+
+MetricFamily family(const ZoneFamilyInfo& f, MetricType type) {
+  return make_family(std::string(f.name), std::string(f.help), type);
+}
+
+}  // namespace
+
 std::vector<MetricFamily> zone_families(const ZoneStatus& s, double now_unix) {
-  auto entries = make_family("nfct_zone_entries",
-                             "Conntrack entries by zone, zone direction, protocol and TCP state, from the "
-                             "last complete table dump.",
-                             MetricType::Gauge);
-  auto unlabeled = make_family("nfct_zone_unlabeled_entries",
-                               "Entries of the last dump not counted in nfct_zone_entries because "
-                               "zone_entries.max_series was reached.",
-                               MetricType::Gauge);
-  auto dumped = make_family("nfct_zone_dump_entries", "Entries seen by the last complete table dump.",
-                            MetricType::Gauge);
-  auto duration = make_family("nfct_zone_dump_duration_seconds",
-                              "Duration of the last table dump of the namespace, complete or not.",
-                              MetricType::Gauge);
-  auto last = make_family("nfct_zone_dump_last_success_timestamp_seconds",
-                          "Unix time when the last complete table dump of the namespace ended.",
-                          MetricType::Gauge);
-  auto age = make_family("nfct_zone_dump_age_seconds",
-                         "Seconds since the last complete table dump of the namespace ended.", MetricType::Gauge);
-  auto dumps = make_family("nfct_zone_dumps_total", "Table dumps attempted, over every namespace.",
-                           MetricType::Counter);
-  auto errors = make_family("nfct_zone_dump_errors_total",
-                            "Table dumps that failed: reason=\"timeout\" ran past zone_entries.timeout and "
-                            "was stopped, reason=\"error\" failed otherwise.",
-                            MetricType::Counter);
+  auto entries = family(kZoneEntries, MetricType::Gauge);
+  auto unlabeled = family(kZoneUnlabeled, MetricType::Gauge);
+  auto dumped = family(kZoneDumpEntries, MetricType::Gauge);
+  auto duration = family(kZoneDumpDuration, MetricType::Gauge);
+  auto last = family(kZoneDumpLastSuccess, MetricType::Gauge);
+  auto age = family(kZoneDumpAge, MetricType::Gauge);
+  auto dumps = family(kZoneDumps, MetricType::Counter);
+  auto errors = family(kZoneDumpErrors, MetricType::Counter);
 
   for (const auto& [netns, d] : s.netns) {
     const std::string ns = std::to_string(netns);
