@@ -1744,7 +1744,9 @@ def render_markdown(res: dict) -> str:
             L.append("Where a scrape's time goes (`bench/scrape_stages`: the exporter's own code run on its "
                      "live counter map, median of 10, ms). The counter families to text two ways on the same "
                      "aggregates, side by side: prometheus-cpp (metric families, then its text serializer; what "
-                     "the exporter did before issue 13) and the direct renderer it serves with now:")
+                     "the exporter did before issue 13) and the direct renderer it serves with now (the "
+                     "label text written in the warm-up and reused by the measured runs, as the exporter "
+                     "reuses it from scrape to scrape while the label sets stay the same):")
             L.append("")
             L.append("| zones per netns | netns | map entries | map read | aggregate | metric families | text serialization | direct render | "
                      "prometheus-cpp / direct | same text |")

@@ -161,6 +161,10 @@ int main(int argc, char** argv) {
   bool same = true;
   std::string direct, packed;
   nfct::Aggregates agg;
+  // The label text kept from one rep to the next, as the exporter keeps it between scrapes.
+  nfct::CounterText kept_text;
+  nfct::KeptLabels<nfct::CreatedKey> kept_created;
+  nfct::DropText kept_drops;
   for (int r = -1; r < reps; r++) {  // r == -1: warm-up, not counted
     auto t0 = Clock::now();
     auto e = reader.read_counters();
@@ -178,12 +182,12 @@ int main(int argc, char** argv) {
     std::string text = os.str();
     auto t4 = Clock::now();
     direct.clear();
-    nfct::render_counter_families(agg, names, direct);
+    nfct::render_counter_families(agg, names, direct, kept_text);
     auto t5 = Clock::now();
     auto c0 = Clock::now();
     nfct::created_connections(*e, created);
     side.clear();
-    nfct::render_created_connections(created, side);
+    nfct::render_created_connections(created, side, kept_created);
     auto c1 = Clock::now();
     if (r >= 0) t_created.push_back(ms(c0, c1));
     if (table) {
@@ -202,7 +206,7 @@ int main(int argc, char** argv) {
         return 1;
       }
       side.clear();
-      nfct::render_drop_families(*de, reasons, side);
+      nfct::render_drop_families(*de, reasons, side, kept_drops);
       auto d2 = Clock::now();
       if (r >= 0) {
         t_drops_read.push_back(ms(d0, d1));
