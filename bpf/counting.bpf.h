@@ -55,8 +55,10 @@ static __always_inline void count_in_hash(void *map, const void *key, __u32 prob
  * one row of `nslots` per CPU), both BPF_F_MMAPABLE: the exporter reads them in place, no
  * syscall and no copy per scrape. w0 and w1 are a slot's 16 bytes as the key makes them
  * (little endian: NFCT_SLOT_READY | first key word << 32, then the other two key words).
- * Tries NFCT_SLOT_PROBES slots from `first`; returns 1 when the packet was counted in one,
- * 0 when all of them hold other keys (the caller counts in the hash).
+ * Tries NFCT_SLOT_PROBES slots from the key's first slot, the top log2(nslots) bits of a
+ * multiplicative hash (`shift` = 64 - log2(nslots); they depend on every bit of the key,
+ * the status bits are its top bits); returns 1 when the packet was counted in one, 0 when
+ * all of them hold other keys (the caller counts in the hash).
  *
  * Concurrency argument:
  * - A slot's key is written once. A CPU claims a free slot with a compare-and-swap of its
@@ -78,9 +80,10 @@ static __always_inline void count_in_hash(void *map, const void *key, __u32 prob
  *
  * Always inlined, so `keys` and `counts` are constant map pointers for the verifier.
  */
-static __always_inline int count_in_table(void *keys, void *counts, __u32 nslots, __u32 first, __u32 cpu,
+static __always_inline int count_in_table(void *keys, void *counts, __u32 nslots, __u32 shift, __u32 cpu,
 					  __u64 w0, __u64 w1, __u32 len)
 {
+	__u32 first = ((w0 ^ (w1 * 0x9E3779B97F4A7C15ULL)) * 0x9E3779B97F4A7C15ULL) >> shift;
 	__u32 i;
 
 #pragma unroll

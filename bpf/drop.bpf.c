@@ -130,13 +130,9 @@ int BPF_PROG(nfct_drop, struct sk_buff *skb, void *location, enum skb_drop_reaso
 	}
 
 	/* As the counter map in nfct.bpf.c; a full drop map counts at its probe index. */
-	if (slots_on) {
-		__u64 h = (kw.w[0] ^ (kw.w[1] * 0x9E3779B97F4A7C15ULL)) * 0x9E3779B97F4A7C15ULL;
-
-		if (count_in_table(&drop_slot_keys, &drop_slot_counts, nslots, h >> slot_shift,
-				   bpf_get_smp_processor_id(), kw.w[0], kw.w[1], len))
-			return 0;
-	}
+	if (slots_on && count_in_table(&drop_slot_keys, &drop_slot_counts, nslots, slot_shift,
+				       bpf_get_smp_processor_id(), kw.w[0], kw.w[1], len))
+		return 0;
 	count_in_hash(&drops, key, NFCT_DROP_PROBE_INDEX, len);
 	return 0;
 }

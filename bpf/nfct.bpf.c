@@ -227,16 +227,8 @@ static __always_inline void count(__u8 probe, __u32 netns, unsigned long nfct, _
 		}
 	}
 
-	if (slots_on) {
-		/*
-		 * The first slot from the top bits of a multiplicative hash: they depend on every
-		 * bit of the key (the status bits are the key's top bits).
-		 */
-		__u64 h = (w0 ^ (w1 * 0x9E3779B97F4A7C15ULL)) * 0x9E3779B97F4A7C15ULL;
-
-		if (count_in_table(&slot_keys, &slot_counts, nslots, h >> slot_shift, cpu, w0, w1, len))
-			return;
-	}
+	if (slots_on && count_in_table(&slot_keys, &slot_counts, nslots, slot_shift, cpu, w0, w1, len))
+		return;
 	kw.w[0] = w0;
 	kw.w[1] = w1;
 	count_in_hash(&counters, &kw.k.key, probe, len);

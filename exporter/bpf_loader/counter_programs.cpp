@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "bpf_links.h"
+#include "counting_table.h"
 #include "error.h"
 #include "log.h"
 #include "nfct.h"  // before the skeleton: its .bss names struct nfct_cpu_hot
@@ -51,16 +52,13 @@ nfct_bpf* open_and_load(const ProgramOptions& opts, bool with_tp, int& err) {
   skel->rodata->sk_buff_btf_id = ids.sk_buff;
   bpf_map__set_max_entries(skel->maps.counters, opts.max_entries);
   // The table: slot_keys holds the slots, slot_counts one row of them per possible CPU
-  // (bpf_get_smp_processor_id() is below that count). The constructor has checked that
-  // slots times CPUs fits the array.
-  const uint32_t nslots = opts.slots ? opts.slots : 1;
-  bpf_map__set_max_entries(skel->maps.slot_keys, nslots);
-  bpf_map__set_max_entries(skel->maps.slot_counts, nslots * static_cast<uint32_t>(libbpf_num_possible_cpus()));
-  skel->rodata->slots_on = opts.slots != 0;
-  skel->rodata->nslots = nslots;
-  // The first slot index is the hash's top log2(slots) bits (63 with one slot: the mask
-  // then makes it 0; a 64-bit shift by 64 is undefined).
-  skel->rodata->slot_shift = nslots > 1 ? 64 - static_cast<uint32_t>(__builtin_ctz(nslots)) : 63;
+  // (bpf_get_smp_processor_id() is below that count). The constructor has checked the size.
+  const TableSize t = *table_size(opts.slots, libbpf_num_possible_cpus(), "maps.slots");
+  bpf_map__set_max_entries(skel->maps.slot_keys, t.nslots);
+  bpf_map__set_max_entries(skel->maps.slot_counts, t.count_cells);
+  skel->rodata->slots_on = t.on;
+  skel->rodata->nslots = t.nslots;
+  skel->rodata->slot_shift = t.shift;
   bpf_map__set_max_entries(skel->maps.events, opts.ring_buffer_bytes);
   skel->rodata->sample_rate = opts.sample_rate;
   err = nfct_bpf__load(skel);
@@ -76,13 +74,7 @@ nfct_bpf* open_and_load(const ProgramOptions& opts, bool with_tp, int& err) {
 void CounterPrograms::Deleter::operator()(nfct_bpf* s) const { nfct_bpf__destroy(s); }
 
 CounterPrograms::CounterPrograms(const ProgramOptions& opts) {
-  const int ncpus = libbpf_num_possible_cpus();
-  if (ncpus <= 0) throw FatalError("cannot count possible CPUs");
-  // 2^28 cells of 16 bytes: 4 GiB of counts, beyond any sensible table and below the
-  // kernel's 32-bit entry count and index arithmetic.
-  if (static_cast<uint64_t>(opts.slots) * static_cast<uint64_t>(ncpus) > (uint64_t{1} << 28))
-    throw FatalError("maps.slots: " + std::to_string(opts.slots) + " slots for each of " + std::to_string(ncpus) +
-                     " possible CPUs is too large a counting table; use fewer");
+  if (auto t = table_size(opts.slots, libbpf_num_possible_cpus(), "maps.slots"); !t) throw FatalError(t.error());
   int err = 0;
   nfct_bpf* skel = open_and_load(opts, opts.want_tracepoints, err);
   if (!skel && opts.want_tracepoints) {

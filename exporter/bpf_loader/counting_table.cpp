@@ -20,6 +20,19 @@ nfct_value SlotTableView::sum(uint32_t slot) const {
   return s;
 }
 
+Expected<TableSize> table_size(uint32_t slots, int ncpus, const char* what) {
+  if (ncpus <= 0) return Error{"cannot count possible CPUs"};
+  const uint32_t nslots = slots ? slots : 1;
+  // 2^28 cells of 16 bytes: 4 GiB of counts, beyond any sensible table and below the
+  // kernel's 32-bit entry count and index arithmetic.
+  if (slots & (slots - 1) || static_cast<uint64_t>(nslots) * static_cast<uint64_t>(ncpus) > (uint64_t{1} << 28))
+    return Error{std::string(what) + ": " + std::to_string(slots) + " slots for each of " + std::to_string(ncpus) +
+                 " possible CPUs is too large a counting table (or not a power of two); use fewer"};
+  // One slot: a 64-bit shift by 64 is undefined; 63 leaves 0 or 1, and the mask 0.
+  const uint32_t shift = nslots > 1 ? 64 - static_cast<uint32_t>(__builtin_ctz(nslots)) : 63;
+  return TableSize{slots != 0, nslots, shift, nslots * static_cast<uint32_t>(ncpus)};
+}
+
 uint64_t table_bytes(uint64_t nslots, uint64_t ncpus) {
   return nslots * sizeof(nfct_slot_key) + nslots * ncpus * sizeof(nfct_value);
 }

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "expected.h"
 #include "nfct.h"
 
 namespace nfct {
@@ -86,6 +87,17 @@ class CountingTable {
   size_t counts_len_ = 0;
   SlotTableView view_;
 };
+
+// How a program's table is sized before load, from `slots` as configured (`what`: its
+// config key, for the error) and `ncpus` possible CPUs: the maps' entries (one each when
+// the table is off, slots = 0) and the program's read-only constants.
+struct TableSize {
+  bool on;               // slots_on
+  uint32_t nslots;       // nslots, and the entries of the keys map
+  uint32_t shift;        // slot_shift: 64 - log2(nslots), so the first slot is the hash's top bits
+  uint32_t count_cells;  // entries of the counts map: nslots per possible CPU
+};
+Expected<TableSize> table_size(uint32_t slots, int ncpus, const char* what);
 
 // The memory a table of `nslots` takes with `ncpus` possible CPUs, in bytes, before page
 // rounding: 16 bytes of key per slot and 16 bytes of counts per slot and CPU.

@@ -67,17 +67,16 @@ DropProgram::DropProgram(uint32_t max_entries, uint32_t slots, int overflow_fd, 
   bpf_map__set_max_entries(skel->maps.drops, max_entries);
   // The counting table, as the counter table (CounterPrograms): keys, and counts per CPU.
   const int ncpus = libbpf_num_possible_cpus();
-  const uint32_t nslots = slots ? slots : 1;
-  if (ncpus <= 0 || static_cast<uint64_t>(nslots) * static_cast<uint64_t>(ncpus) > (uint64_t{1} << 28)) {
-    error_ = "drops.slots: " + std::to_string(slots) + " slots is too large a counting table for " +
-             std::to_string(ncpus) + " possible CPUs; use fewer";
+  auto t = table_size(slots, ncpus, "drops.slots");
+  if (!t) {
+    error_ = t.error();
     return;
   }
-  bpf_map__set_max_entries(skel->maps.drop_slot_keys, nslots);
-  bpf_map__set_max_entries(skel->maps.drop_slot_counts, nslots * static_cast<uint32_t>(ncpus));
-  skel->rodata->slots_on = slots != 0;
-  skel->rodata->nslots = nslots;
-  skel->rodata->slot_shift = nslots > 1 ? 64 - static_cast<uint32_t>(__builtin_ctz(nslots)) : 63;
+  bpf_map__set_max_entries(skel->maps.drop_slot_keys, t->nslots);
+  bpf_map__set_max_entries(skel->maps.drop_slot_counts, t->count_cells);
+  skel->rodata->slots_on = t->on;
+  skel->rodata->nslots = t->nslots;
+  skel->rodata->slot_shift = t->shift;
   // One overflow map for every probe: nfct_map_overflow_* reads it (bpf/drop.h).
   if (int err = bpf_map__reuse_fd(skel->maps.overflow, overflow_fd)) {
     error_ = "cannot share the overflow map: " + errstr(err);

@@ -127,3 +127,25 @@ TEST_CASE("the table's memory is 16 bytes per slot plus 16 per slot and CPU") {
   CHECK(nfct::table_bytes(16384, 2) == 16384u * 16 * 3);
   CHECK(nfct::table_bytes(1, 64) == 16u + 64 * 16);
 }
+
+TEST_CASE("table_size: map entries and the program's constants, and a table too large refused") {
+  auto t = nfct::table_size(16384, 4, "maps.slots");
+  REQUIRE(t);
+  CHECK(t->on);
+  CHECK(t->nslots == 16384u);
+  CHECK(t->shift == 64u - 14);  // the hash's top 14 bits pick one of 2^14 slots
+  CHECK(t->count_cells == 16384u * 4);
+  auto off = nfct::table_size(0, 4, "maps.slots");  // off: one unused entry per map
+  REQUIRE(off);
+  CHECK_FALSE(off->on);
+  CHECK(off->nslots == 1u);
+  CHECK(off->count_cells == 4u);
+  auto one = nfct::table_size(1, 2, "maps.slots");
+  REQUIRE(one);
+  CHECK(one->shift == 63u);  // not 64: shifting a 64-bit value by 64 is undefined
+  auto big = nfct::table_size(1u << 20, 512, "drops.slots");
+  REQUIRE_FALSE(big);
+  CHECK(big.error().rfind("drops.slots: 1048576 slots for each of 512 possible CPUs", 0) == 0);
+  CHECK_FALSE(nfct::table_size(3, 2, "maps.slots"));
+  CHECK_FALSE(nfct::table_size(16, 0, "maps.slots"));
+}
