@@ -27,6 +27,7 @@
 #include "metric_families.h"
 #include "metrics_page.h"
 #include "nfct.h"
+#include "../prom/text_check.h"
 #include "text_collectable.h"
 #include "text_format.h"
 
@@ -34,74 +35,10 @@ namespace {
 
 constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
 
-std::string serialize(const std::vector<prometheus::MetricFamily>& f) {
-  std::ostringstream os;
-  prometheus::TextSerializer().Serialize(os, f);
-  return os.str();
-}
-
-// One sample of a text page: name, labels (unescaped), value.
-using Sample = std::tuple<std::string, std::map<std::string, std::string>, double>;
-
-// A strict parser of what the text format 0.0.4 allows for counters and gauges; fails the
-// test on anything else, so that a malformed line cannot pass as "equal".
-struct Parsed {
-  std::vector<Sample> samples;
-  std::map<std::string, int> help, type;  // lines per family
-};
-
-Parsed parse(const std::string& text) {
-  Parsed p;
-  std::istringstream is(text);
-  for (std::string line; std::getline(is, line);) {
-    REQUIRE_MESSAGE(!line.empty(), "empty line in the page");
-    if (line.rfind("# HELP ", 0) == 0) {
-      p.help[line.substr(7, line.find(' ', 7) - 7)]++;
-      continue;
-    }
-    if (line.rfind("# TYPE ", 0) == 0) {
-      p.type[line.substr(7, line.find(' ', 7) - 7)]++;
-      continue;
-    }
-    REQUIRE_MESSAGE(line[0] != '#', line);
-    size_t i = 0;
-    while (i < line.size() && line[i] != '{' && line[i] != ' ') i++;
-    Sample s;
-    std::get<0>(s) = line.substr(0, i);
-    if (i < line.size() && line[i] == '{') {
-      i++;
-      while (line[i] != '}') {
-        size_t eq = line.find('=', i);
-        REQUIRE(eq != std::string::npos);
-        std::string name = line.substr(i, eq - i);
-        REQUIRE(line[eq + 1] == '"');
-        std::string value;
-        size_t j = eq + 2;
-        for (; line[j] != '"'; j++) {
-          REQUIRE(j < line.size());
-          if (line[j] == '\\') {
-            char e = line[++j];
-            REQUIRE((e == '\\' || e == '"' || e == 'n'));
-            value += e == 'n' ? '\n' : e;
-          } else {
-            value += line[j];
-          }
-        }
-        REQUIRE(std::get<1>(s).emplace(name, value).second);  // a label name appears once
-        i = j + 1;
-        if (line[i] == ',') i++;
-      }
-      i++;
-    }
-    REQUIRE(line[i] == ' ');
-    const std::string v = line.substr(i + 1);
-    std::get<2>(s) = v == "Nan" ? NAN : v == "+Inf" ? INFINITY : v == "-Inf" ? -INFINITY : std::stod(v);
-    p.samples.push_back(std::move(s));
-  }
-  return p;
-}
-
-std::multiset<Sample> sample_set(const Parsed& p) { return {p.samples.begin(), p.samples.end()}; }
+using nfct::test::have_promtool;
+using nfct::test::parse_text;
+using nfct::test::promtool_check;
+using nfct::test::serialize;
 
 // Aggregates with label values that need escaping and edge values.
 nfct::Aggregates edge_aggregates() {
@@ -148,26 +85,6 @@ std::string direct_text(const nfct::Aggregates& a, const nfct::ProbeNames& names
   return out;
 }
 
-bool have_promtool() { return std::ifstream("/usr/bin/promtool").good(); }
-
-// `promtool check metrics` of `text`: its exit status and output.
-std::pair<int, std::string> promtool_check(const std::string& text) {
-  char path[] = "/tmp/nfct_page_XXXXXX";
-  int fd = mkstemp(path);
-  REQUIRE(fd >= 0);
-  ::close(fd);
-  std::ofstream(path) << text;
-  std::string cmd = std::string("/usr/bin/promtool check metrics < ") + path + " 2>&1";
-  FILE* f = popen(cmd.c_str(), "r");
-  REQUIRE(f);
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, f)) out.append(buf, n);
-  int status = pclose(f);
-  std::remove(path);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
 std::string gunzip(const std::string& gz) {
   z_stream s{};
   REQUIRE(inflateInit2(&s, 16 + MAX_WBITS) == Z_OK);
@@ -196,8 +113,8 @@ TEST_CASE("direct counter text equals the prometheus-cpp text, escapes and edge 
   const std::string got = direct_text(a, kNames);
   CAPTURE(got);
   // Same samples, parsed...
-  const Parsed pe = parse(expected), pg = parse(got);
-  CHECK(sample_set(pg) == sample_set(pe));
+  const auto pe = parse_text(expected), pg = parse_text(got);
+  CHECK(pg.sample_set() == pe.sample_set());
   CHECK(pg.samples.size() == a.states.size() * 2 + a.bits.size() + a.zones.size() + a.no_conntrack.size() * 2);
   for (const auto& [name, n] : pg.help) CHECK_MESSAGE(n == 1, name);
   for (const auto& [name, n] : pg.type) CHECK_MESSAGE(n == 1, name);
@@ -258,7 +175,7 @@ TEST_CASE("connections created: direct text equals the prometheus-cpp text") {
   nfct::render_created_connections(c, got);
   const std::string expected = serialize({nfct::created_connections_family(c)});
   CAPTURE(got);
-  CHECK(sample_set(parse(got)) == sample_set(parse(expected)));
+  CHECK(parse_text(got).sample_set() == parse_text(expected).sample_set());
   CHECK(got == expected);
   CHECK(got.find(R"(nfct_connections_created_total{netns="4026531840",zone="65535",direction="original"} 1.844674407370955e+19)") !=
         std::string::npos);
@@ -365,17 +282,17 @@ TEST_CASE("the /metrics page: direct and prometheus-cpp families once each, then
   std::string text;
   page.render(text);
   CAPTURE(text);
-  const Parsed p = parse(text);
+  const auto p = parse_text(text);
   for (const auto& [name, n] : p.help) CHECK_MESSAGE(n == 1, name);
   for (const auto& [name, n] : p.type) CHECK_MESSAGE(n == 1, name);
   CHECK(p.help.size() == p.type.size());
   // The same samples as the whole prometheus-cpp path, plus the scrape duration.
   std::vector<prometheus::MetricFamily> all = direct->Collect();
   for (auto& f : build->Collect()) all.push_back(std::move(f));
-  auto expected = sample_set(parse(serialize(all)));
-  auto got = sample_set(p);
+  auto expected = parse_text(serialize(all)).sample_set();
+  auto got = p.sample_set();
   REQUIRE(!p.samples.empty());
-  const Sample& last = p.samples.back();
+  const nfct::test::TextSample& last = p.samples.back();
   CHECK(std::get<0>(last) == nfct::kScrapeDurationName);
   CHECK(std::get<2>(last) > 0);
   CHECK(std::get<2>(last) < 10);
@@ -384,9 +301,9 @@ TEST_CASE("the /metrics page: direct and prometheus-cpp families once each, then
   // Rendering again reuses the buffer and gives the same samples (the duration aside).
   std::string again = text;
   page.render(again);
-  auto p2 = parse(again);
+  auto p2 = parse_text(again);
   p2.samples.pop_back();
-  CHECK(sample_set(p2) == expected);
+  CHECK(p2.sample_set() == expected);
 
   if (have_promtool()) {
     auto [status, out] = promtool_check(text);
