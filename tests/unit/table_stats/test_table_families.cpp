@@ -13,6 +13,7 @@
 
 #include "../family_lookup.h"
 #include "config.h"
+#include "cpu_stat_row.h"
 #include "netns_sockets.h"
 #include "table_collector.h"
 #include "table_families.h"
@@ -22,16 +23,6 @@ using namespace nfct::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-CpuStatRow row(uint16_t cpu, std::initializer_list<std::pair<uint16_t, uint64_t>> values) {
-  CpuStatRow r;
-  r.cpu = cpu;
-  for (auto [a, v] : values) {
-    r.row.value[a] = v;
-    r.row.present.set(a);
-  }
-  return r;
-}
 
 TableStats sample_stats() {
   TableStats s;

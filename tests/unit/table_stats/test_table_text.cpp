@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "../prom/text_check.h"
+#include "cpu_stat_row.h"
 #include "netns_sockets.h"
 #include "table_collector.h"
 #include "table_families.h"
@@ -24,16 +25,6 @@ using namespace nfct::test;
 namespace {
 
 constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
-
-CpuStatRow row(uint16_t cpu, std::initializer_list<std::pair<uint16_t, uint64_t>> values) {
-  CpuStatRow r;
-  r.cpu = cpu;
-  for (auto [a, v] : values) {
-    r.row.value[a] = v;
-    r.row.present.set(a);
-  }
-  return r;
-}
 
 // Namespaces with 0 and 2^64-1 counters, attributes present on one CPU only, one that no
 // name is known for (kMaxStatAttr), a namespace that could not be read between two that
