@@ -134,11 +134,10 @@ static __noinline void sample(struct nfct_sampler *s, struct nf_conn *ct, __u64 
  * The per-CPU sampling countdown read by every tracked packet, in .bss, indexed by the CPU
  * number (bpf_get_smp_processor_id() is inlined into one per-CPU load): one cache line per
  * CPU, where the per-CPU `sampler` map costs two (its pointer table, then the value). 128
- * bytes per CPU with the words in the middle: whatever the alignment of the map's data,
- * no two CPUs' words share a cache line. Only the owning CPU reads and writes them (BPF
+ * bytes per CPU with the word in the middle: whatever the alignment of the map's data,
+ * no two CPUs' words share a cache line. Only the owning CPU reads and writes it (BPF
  * programs run with migration disabled); a nested run on the same CPU can at worst lose
- * one decrement. CPUs from NFCT_HOT_CPUS on use the countdown in `sampler` and never
- * bypass their slots.
+ * one decrement. CPUs from NFCT_HOT_CPUS on use the countdown in `sampler`.
  */
 struct nfct_cpu_hot cpu_hot[NFCT_HOT_CPUS];
 
