@@ -36,7 +36,7 @@ KernelStructIds kernel_struct_ids() {
 }
 
 // Returns the loaded skeleton, or nullptr with `err` set to the negative errno.
-nfct_bpf* open_and_load(const ProgramOptions& opts, bool with_tp, int& err) {
+nfct_bpf* open_and_load(const ProgramOptions& opts, const TableSize& t, bool with_tp, int& err) {
   nfct_bpf* skel = nfct_bpf__open();
   if (!skel) {
     err = -errno;
@@ -52,8 +52,7 @@ nfct_bpf* open_and_load(const ProgramOptions& opts, bool with_tp, int& err) {
   skel->rodata->sk_buff_btf_id = ids.sk_buff;
   bpf_map__set_max_entries(skel->maps.counters, opts.max_entries);
   // The table: slot_keys holds the slots, slot_counts one row of them per possible CPU
-  // (bpf_get_smp_processor_id() is below that count). The constructor has checked the size.
-  const TableSize t = *table_size(opts.slots, libbpf_num_possible_cpus(), "maps.slots");
+  // (bpf_get_smp_processor_id() is below that count).
   bpf_map__set_max_entries(skel->maps.slot_keys, t.nslots);
   bpf_map__set_max_entries(skel->maps.slot_counts, t.count_cells);
   skel->rodata->slots_on = t.on;
@@ -74,14 +73,15 @@ nfct_bpf* open_and_load(const ProgramOptions& opts, bool with_tp, int& err) {
 void CounterPrograms::Deleter::operator()(nfct_bpf* s) const { nfct_bpf__destroy(s); }
 
 CounterPrograms::CounterPrograms(const ProgramOptions& opts) {
-  if (auto t = table_size(opts.slots, libbpf_num_possible_cpus(), "maps.slots"); !t) throw FatalError(t.error());
+  const auto table = table_size(opts.slots, libbpf_num_possible_cpus(), "maps.slots");
+  if (!table) throw FatalError(table.error());
   int err = 0;
-  nfct_bpf* skel = open_and_load(opts, opts.want_tracepoints, err);
+  nfct_bpf* skel = open_and_load(opts, *table, opts.want_tracepoints, err);
   if (!skel && opts.want_tracepoints) {
     tp_error_ = "the tracepoint program does not load on this kernel (" + errstr(err) +
                 "; raw tracepoint BPF cookies need Linux 6.10)";
     spdlog::warn("{}; going on with netfilter probes only", tp_error_);
-    skel = open_and_load(opts, false, err);
+    skel = open_and_load(opts, *table, false, err);
   }
   if (!skel) {
     throw FatalError("cannot load the BPF programs: " + errstr(err) +

@@ -85,17 +85,10 @@ Expected<std::vector<CounterEntry>> CounterReader::read_counters(size_t* hash_en
   }
   out.insert(out.end(), retired_.begin(), retired_.end());
   sort_and_merge(out, &sort_cache_);
-  if (!hidden_.empty()) {
-    // A hidden namespace whose total grew has counted packets again: its inode number
-    // was reused. Its series come back, continuing from where they were.
-    std::unordered_map<uint32_t, uint64_t> now;
-    for (const auto& e : out)
-      if (hidden_.count(e.key.netns)) now[e.key.netns] += e.value.packets;
-    for (auto it = hidden_.begin(); it != hidden_.end();)
-      it = now[it->first] > it->second ? hidden_.erase(it) : std::next(it);
-    if (!hidden_.empty())
-      std::erase_if(out, [this](const CounterEntry& e) { return hidden_.count(e.key.netns) > 0; });
-  }
+  // A hidden namespace whose total grew has counted packets again: its inode number was
+  // reused. Its series come back, continuing from where they were.
+  hidden_.reveal_reused(out.begin(), out.end());
+  if (!hidden_.empty()) std::erase_if(out, [this](const CounterEntry& e) { return hidden_.hidden(e.key.netns); });
   return out;
 }
 
@@ -135,13 +128,8 @@ size_t CounterReader::purge_netns(uint32_t netns) const {
   uint64_t total = 0;
   for (const auto& e : retired_)
     if (e.key.netns == netns) total += e.value.packets;
-  if (table_) {
-    std::vector<CounterEntry> slots;
-    table_->append_to<CounterEntry, nfct_key>(slots);
-    for (const auto& s : slots)
-      if (s.key.netns == netns) total += s.value.packets;
-  }
-  hidden_[netns] = total;
+  if (table_) total += table_->netns_slots(netns).packets;
+  hidden_.hide(netns, total);
   retired_seq_[netns] = ++purges_;
   while (retired_.size() > max_retired_ && retired_seq_.size() > 1) forget_oldest_retired();
   return n;
@@ -160,8 +148,7 @@ void CounterReader::forget_oldest_retired() const {
   });
   // What stays of its total is in slots still claimed by its keys: a namespace that
   // reuses the number shows up once it counts beyond that.
-  auto h = hidden_.find(ns);
-  if (h != hidden_.end()) h->second = h->second > dropped ? h->second - dropped : 0;
+  hidden_.forget_packets(ns, dropped);
 }
 
 size_t CounterReader::retired_keys() const {

@@ -8,6 +8,7 @@
 
 #include "counting_table.h"
 #include "expected.h"
+#include "hidden_netns.h"
 #include "nfct.h"
 #include "percpu_hash.h"
 
@@ -84,8 +85,8 @@ class CounterReader {
   mutable SortCache sort_cache_;
   // Counts moved out of the hash for vanished namespaces, sorted by key_less.
   mutable std::vector<CounterEntry> retired_;
-  // Vanished namespace -> its packet total when it vanished.
-  mutable std::unordered_map<uint32_t, uint64_t> hidden_;
+  // Vanished namespaces whose series are hidden.
+  mutable HiddenNetns hidden_;
   // Vanished namespace -> purge sequence number, for forgetting the oldest first.
   mutable std::unordered_map<uint32_t, uint64_t> retired_seq_;
   mutable uint64_t purges_ = 0;

@@ -10,6 +10,19 @@
 
 namespace nfct {
 
+SlotTableView::NetnsSlots SlotTableView::netns_slots(uint32_t netns) const {
+  NetnsSlots n;
+  for (uint32_t i = 0; i < nslots_; i++) {
+    const uint64_t w0 = __atomic_load_n(&keys_[2 * i], __ATOMIC_ACQUIRE);
+    uint32_t key_netns;
+    std::memcpy(&key_netns, reinterpret_cast<const char*>(&w0) + 4, sizeof key_netns);
+    if (!(ready_word(w0) & NFCT_SLOT_READY) || key_netns != netns) continue;
+    n.slots++;
+    n.packets += sum(i).packets;
+  }
+  return n;
+}
+
 nfct_value SlotTableView::sum(uint32_t slot) const {
   nfct_value s{};
   for (int c = 0; c < ncpus_; c++) {

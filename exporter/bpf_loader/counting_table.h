@@ -51,6 +51,14 @@ class SlotTableView {
 
   uint32_t slots() const { return nslots_; }
 
+  // The published slots of one namespace (the first key word, in both the counter and
+  // the drop key) and their packets summed over CPUs.
+  struct NetnsSlots {
+    uint32_t slots = 0;
+    uint64_t packets = 0;
+  };
+  NetnsSlots netns_slots(uint32_t netns) const;
+
  private:
   // The `ready` word of a slot's first 64 bits as they lie in memory.
   static uint32_t ready_word(uint64_t w0) {

@@ -32,17 +32,13 @@ Expected<std::vector<DropEntry>> DropReader::read(size_t* hash_entries, size_t* 
   if (!n) return Error{n.error()};
   if (hash_entries) *hash_entries = *n;
   last_size_ = out.size();
+  // A hidden namespace whose slots counted more has a new namespace with its number:
+  // show it again. Its hash entries are new (a purge deletes them) and never hidden.
+  hidden_.reveal_reused(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(in_table));
   if (!hidden_.empty()) {
-    // A hidden namespace whose slots counted more has a new namespace with its number:
-    // show it again. Its hash entries are new (a purge deletes them) and never hidden.
-    std::unordered_map<uint32_t, uint64_t> now;
-    for (size_t i = 0; i < in_table; i++)
-      if (hidden_.count(out[i].key.netns)) now[out[i].key.netns] += out[i].value.packets;
-    for (auto it = hidden_.begin(); it != hidden_.end();)
-      it = now[it->first] > it->second ? hidden_.erase(it) : std::next(it);
     size_t w = 0;
     for (size_t i = 0; i < out.size(); i++)
-      if (i >= in_table || !hidden_.count(out[i].key.netns)) out[w++] = out[i];
+      if (i >= in_table || !hidden_.hidden(out[i].key.netns)) out[w++] = out[i];
     out.resize(w);
   }
   return out;
@@ -51,16 +47,8 @@ Expected<std::vector<DropEntry>> DropReader::read(size_t* hash_entries, size_t* 
 size_t DropReader::purge_netns(uint32_t netns) const {
   std::lock_guard lock(mu_);
   if (table_) {
-    std::vector<DropEntry> slots;
-    table_->append_to<DropEntry, nfct_drop_key>(slots);
-    uint64_t total = 0;
-    bool any = false;
-    for (const auto& s : slots)
-      if (s.key.netns == netns) {
-        total += s.value.packets;
-        any = true;
-      }
-    if (any) hidden_[netns] = total;
+    const auto kept = table_->netns_slots(netns);
+    if (kept.slots) hidden_.hide(netns, kept.packets);
   }
   std::vector<nfct_drop_key> doomed;
   nfct_drop_key key{}, next{};

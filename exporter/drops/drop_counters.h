@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "counting_table.h"
+#include "hidden_netns.h"
 #include "drop.h"
 #include "drop_reasons.h"
 #include "expected.h"
@@ -44,8 +45,8 @@ class DropReader {
   const SlotTableView* table_;
   // Serialises reads and purges (scrapes and the probe manager's thread).
   mutable std::mutex mu_;
-  // Vanished namespace -> the packets of its table slots when it vanished.
-  mutable std::unordered_map<uint32_t, uint64_t> hidden_;
+  // Vanished namespaces whose table slots are hidden.
+  mutable HiddenNetns hidden_;
   mutable size_t last_size_ = 0;  // entries the last read() found
 };
 

@@ -8,6 +8,7 @@
 
 #include "counter_reader.h"
 #include "counting_table.h"
+#include "hidden_netns.h"
 #include "drop.h"
 #include "nfct.h"
 
@@ -148,4 +149,41 @@ TEST_CASE("table_size: map entries and the program's constants, and a table too 
   CHECK(big.error().rfind("drops.slots: 1048576 slots for each of 512 possible CPUs", 0) == 0);
   CHECK_FALSE(nfct::table_size(3, 2, "maps.slots"));
   CHECK_FALSE(nfct::table_size(16, 0, "maps.slots"));
+}
+
+TEST_CASE("netns_slots: the published slots of one namespace and their packets over CPUs") {
+  FakeTable t(8, 2);
+  t.put(0, NFCT_SLOT_READY, make_key(100, 0, 1, 0, 0));
+  t.add(0, 0, 2, 20);
+  t.add(0, 1, 3, 30);
+  t.put(5, NFCT_SLOT_READY, make_key(100, 7, 2, 1, 0));
+  t.add(5, 1, 4, 40);
+  t.put(2, NFCT_SLOT_READY, make_key(200, 0, 1, 0, 0));  // another namespace
+  t.add(2, 0, 50, 500);
+  t.put(6, NFCT_SLOT_CLAIMED, make_key(100, 0, 3, 0, 0));  // not published yet
+  const auto n = t.view().netns_slots(100);
+  CHECK(n.slots == 2);
+  CHECK(n.packets == 9);
+  CHECK(t.view().netns_slots(300).slots == 0);
+}
+
+TEST_CASE("HiddenNetns: hidden until its number counts more than when it vanished") {
+  nfct::HiddenNetns h;
+  h.hide(7, 10);
+  std::vector<nfct::CounterEntry> e{{make_key(7, 0, 1, 0, 0), {6, 0}}, {make_key(7, 1, 1, 0, 0), {4, 0}},
+                                    {make_key(8, 0, 1, 0, 0), {99, 0}}};
+  h.reveal_reused(e.begin(), e.end());
+  CHECK(h.hidden(7));  // still 10 packets
+  CHECK_FALSE(h.hidden(8));
+  e[0].value.packets++;
+  h.reveal_reused(e.begin(), e.end());
+  CHECK_FALSE(h.hidden(7));  // 11: a new namespace with its number counted
+  h.hide(9, 5);
+  h.forget_packets(9, 3);  // 2 packets of it left where they cannot be deleted
+  std::vector<nfct::CounterEntry> f{{make_key(9, 0, 1, 0, 0), {2, 0}}};
+  h.reveal_reused(f.begin(), f.end());
+  CHECK(h.hidden(9));
+  f[0].value.packets = 3;
+  h.reveal_reused(f.begin(), f.end());
+  CHECK(h.empty());
 }
