@@ -105,14 +105,7 @@ Expected<std::vector<nfct_overflow>> CounterReader::read_overflow() const {
 
 size_t CounterReader::purge_netns(uint32_t netns) const {
   std::lock_guard lock(mu_);
-  std::vector<nfct_key> doomed;
-  nfct_key key{}, next{};
-  const void* prev = nullptr;
-  while (bpf_map_get_next_key(counters_fd_, prev, &next) == 0) {
-    if (next.netns == netns) doomed.push_back(next);
-    key = next;
-    prev = &key;
-  }
+  const auto doomed = keys_of_netns<nfct_key>(counters_fd_, netns);
   // Lookup-and-delete is one step in the kernel (under the bucket lock), so no packet
   // counted before it is lost between reading and deleting. A program that looked the
   // entry up just before and increments it just after loses that increment; that needs a

@@ -66,6 +66,20 @@ Expected<size_t> read_percpu_hash(int fd, int ncpus, const char* what, std::vect
   return out.size() - before;
 }
 
+// The keys of a hash map whose `netns` field is `netns` (for purging a vanished namespace).
+template <class Key>
+std::vector<Key> keys_of_netns(int fd, uint32_t netns) {
+  std::vector<Key> out;
+  Key key{}, next{};
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    if (next.netns == netns) out.push_back(next);
+    key = next;
+    prev = &key;
+  }
+  return out;
+}
+
 template <class Entry, class Key>
 Expected<std::vector<Entry>> read_percpu_hash(int fd, int ncpus, const char* what) {
   std::vector<Entry> out;

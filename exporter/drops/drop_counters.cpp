@@ -50,14 +50,7 @@ size_t DropReader::purge_netns(uint32_t netns) const {
     const auto kept = table_->netns_slots(netns);
     if (kept.slots) hidden_.hide(netns, kept.packets);
   }
-  std::vector<nfct_drop_key> doomed;
-  nfct_drop_key key{}, next{};
-  const void* prev = nullptr;
-  while (bpf_map_get_next_key(fd_, prev, &next) == 0) {
-    if (next.netns == netns) doomed.push_back(next);
-    key = next;
-    prev = &key;
-  }
+  const auto doomed = keys_of_netns<nfct_drop_key>(fd_, netns);
   size_t n = 0;
   for (const auto& k : doomed) n += bpf_map_delete_elem(fd_, &k) == 0;
   return n;
