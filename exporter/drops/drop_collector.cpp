@@ -1,6 +1,5 @@
 #include "drop_collector.h"
 
-#include <algorithm>
 #include <string_view>
 #include <unordered_map>
 
