@@ -52,7 +52,10 @@ void release(const mg_connection* conn, ConnectionLimits* limits) {
   if (ri) limits->release(ri->remote_addr);
 }
 
+std::atomic<bool> g_serving{true};
+
 int on_begin_request(mg_connection*) {
+  g_serving.wait(false);  // the handlers are being added (HttpServer's constructor)
   t_conn.in_request = true;
   return 0;  // civetweb goes on to the handlers
 }
@@ -89,6 +92,11 @@ void on_connection_closed(const mg_connection* conn) {
 void set_accept_gate(ConnectionLimits* limits, std::chrono::milliseconds header_timeout) {
   g_header_timeout_ms.store(header_timeout.count(), std::memory_order_relaxed);
   g_limits.store(limits, std::memory_order_release);
+}
+
+void set_serving(bool serving) {
+  g_serving.store(serving);
+  if (serving) g_serving.notify_all();
 }
 
 bool accept_gate_effective() {

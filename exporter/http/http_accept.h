@@ -28,6 +28,11 @@ void set_accept_gate(ConnectionLimits* limits, std::chrono::milliseconds header_
 // the dynamic linker binds libcivetweb to it. False e.g. when civetweb is linked statically.
 bool accept_gate_effective();
 
+// Civetweb serves from its constructor on, before the exporter has added its handlers: a
+// request in that window got civetweb's 404. Until set_serving(true), requests wait in
+// begin_request (a few microseconds at start-up). Set false before a server starts.
+void set_serving(bool serving);
+
 // Adds the callbacks that release admitted connections and count timeouts.
 void add_connection_callbacks(CivetCallbacks& callbacks);
 

@@ -115,6 +115,11 @@ HttpServer::HttpServer(const HttpOptions& opts,
   add_connection_callbacks(callbacks);
   // TLS and basic auth (--web.config.file) chain their begin_request in front of these.
   const void* user_context = opts.security ? opts.security->install(options, callbacks) : nullptr;
+  set_serving(false);
+  // Set again however this constructor ends, so that no request waits for good.
+  struct Serve {
+    ~Serve() { set_serving(true); }
+  } serve;
   try {
     server_ = std::make_unique<CivetServer>(options, &callbacks, user_context);
   } catch (const CivetException& e) {
